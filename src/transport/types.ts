@@ -32,7 +32,12 @@ export interface TransportEvents {
 export interface Transport extends EventEmitter<TransportEvents> {
   /** This server's id. */
   readonly self: ServerId;
-  /** Send a batch of messages to `to` (in order). */
+  /**
+   * Send a batch of messages to `to` (in order). The batch is handed over: the caller
+   * must not modify the array or its messages afterwards (the in-process transport
+   * delivers them by reference, possibly to several receivers; receivers treat
+   * messages as immutable).
+   */
   send(to: ServerId, messages: readonly PeerMessage[]): void;
   /** Peers currently connected. */
   connectedPeers(): ServerId[];
