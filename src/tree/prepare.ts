@@ -1,0 +1,412 @@
+/**
+ * The prepare step (ZooKeeper's `PrepRequestProcessor`): turns a write request into a
+ * fully determined transaction, validating it against the tree PLUS the changes of
+ * requests prepared but not yet applied ("outstanding"), with ZooKeeper's exact check
+ * order (§11). A failed write still becomes a transaction (an error txn) that consumes
+ * its zxid (§11.6). Runs on the leader only; followers just apply.
+ */
+import { CONTAINER_EPHEMERAL_OWNER, OpCode, Perms, isEphemeralMode, isSequentialMode } from '../protocol/constants.js';
+import { ErrorCode, ZooKeeperError } from '../protocol/errors.js';
+import type { ACL, CreateRequest, Id, MultiWriteOp, SessionId, WriteRequest } from '../protocol/records.js';
+import type { CloseSessionTxn, CreateTxn, MultiTxn, MultiTxnOp, Txn, TxnBody, TxnHeader } from '../protocol/txn.js';
+import type { Zxid } from '../protocol/zxid.js';
+import { invariant } from '../runtime/assert.js';
+import { checkACL, fixupACL } from './acl.js';
+import type { DataTree, NodeInfo } from './data-tree.js';
+import { SYSTEM_PATHS } from './data-tree.js';
+import { NodeKind, isValidTtl, nodeKindOf, ttlOwner } from './ephemeral.js';
+import { validatePath } from './path.js';
+
+/** A new session; its id is the header's sessionId. */
+export interface CreateSessionRequest {
+  type: typeof OpCode.createSession;
+  /** Negotiated session timeout, ms. */
+  timeout: number;
+}
+
+/** The end of the header's session (explicit close or expiry). */
+export interface CloseSessionRequest {
+  type: typeof OpCode.closeSession;
+}
+
+/** The container/TTL reaper's delete (opcode 20), issued with session 0. */
+export interface DeleteContainerRequest {
+  type: typeof OpCode.deleteContainer;
+  path: string;
+}
+
+/** Everything `prepare` accepts. */
+export type PrepareRequest = WriteRequest | CreateSessionRequest | CloseSessionRequest | DeleteContainerRequest;
+
+/** Options of a {@link RequestPreparer}. */
+export interface RequestPreparerOptions {
+  /** `zookeeper.extendedTypesEnabled`: allow TTL nodes. Default false (TTL → Unimplemented). */
+  extendedTypesEnabled?: boolean;
+  /**
+   * The session check each write op runs at its place in §11's order (step 3 of create,
+   * step 1 of the others): return 0 to pass or an error code (e.g. SessionExpired for a
+   * closing session). Default: every session passes (the server's tracker decides).
+   */
+  checkSession?: (sessionId: SessionId) => number;
+}
+
+/** An outstanding change: a node's state as prepared requests will leave it. */
+interface ChangeRecord extends NodeInfo {
+  readonly zxid: Zxid;
+  readonly path: string;
+  /** False for a node an outstanding delete removes. */
+  readonly exists: boolean;
+}
+
+/** A validation failure inside prepare; thrown without an Error's stack-capture cost. */
+class PrepFailure {
+  constructor(readonly code: number) {}
+}
+
+function fail(code: number): never {
+  throw new PrepFailure(code);
+}
+
+/** The error code a failure carries; anything else is a bug and propagates. */
+function codeOf(e: unknown): number {
+  if (e instanceof PrepFailure) return e.code;
+  if (e instanceof ZooKeeperError) return e.code;
+  throw e;
+}
+
+/**
+ * Java's `String.format("%010d", n)`: zero-padded to 10 characters including the sign,
+ * so a negative counter (after 2^31 creates) reads `-000000001`.
+ */
+export function formatSequence(n: number): string {
+  return n < 0 ? '-' + String(-n).padStart(9, '0') : String(n).padStart(10, '0');
+}
+
+function parentPathOf(path: string, lastSlash: number): string {
+  return lastSlash === 0 ? '/' : path.slice(0, lastSlash);
+}
+
+/**
+ * Prepares transactions for one tree (on the leader). Keeps the outstanding changes of
+ * prepared requests until the tree applies them: each `prepare` first drops every change
+ * with zxid ≤ `tree.lastProcessedZxid` (or call {@link applied}); {@link reset} drops
+ * them all (leadership lost, proposals abandoned).
+ */
+export class RequestPreparer {
+  private readonly extendedTypesEnabled: boolean;
+  private readonly sessionCheck: ((sessionId: SessionId) => number) | undefined;
+  private queue: ChangeRecord[] = [];
+  private head = 0;
+  private readonly byPath = new Map<string, ChangeRecord>();
+  // Set while preparing a multi: (path, previous record) pairs to restore on failure.
+  private undo: [string, ChangeRecord | undefined][] | null = null;
+
+  constructor(
+    private readonly tree: DataTree,
+    options: RequestPreparerOptions = {},
+  ) {
+    this.extendedTypesEnabled = options.extendedTypesEnabled ?? false;
+    this.sessionCheck = options.checkSession;
+  }
+
+  /** Number of outstanding change records (for tests and metrics). */
+  get outstandingCount(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * The transaction for `request` under `header` (zxid and time already assigned by the
+   * leader). Failures become error txns: `{kind: 'error', err}` for a single write, a
+   * multi of error ops for a multi (§12.2: 0 before the failing op, its code, -2 after).
+   * `authIds` are the connection's ids for ACL checks and `auth` ACL expansion.
+   *
+   * @throws InvariantError if `header.zxid` is not above `tree.lastProcessedZxid`
+   *   (a caller bug); nothing else for well-typed requests.
+   */
+  prepare(header: TxnHeader, request: PrepareRequest, authIds: readonly Id[] = []): Txn {
+    if (header.zxid <= this.tree.lastProcessedZxid) {
+      invariant(false, `prepare zxid ${header.zxid} is not above the applied ${this.tree.lastProcessedZxid}`);
+    }
+    this.applied(this.tree.lastProcessedZxid);
+    let body: TxnBody;
+    switch (request.type) {
+      case OpCode.multi:
+        body = this.prepareMulti(header, request.ops, authIds);
+        break;
+      case OpCode.createSession:
+        body = { kind: 'createSession', timeout: request.timeout };
+        break;
+      case OpCode.closeSession:
+        body = this.prepareCloseSession(header);
+        break;
+      default:
+        try {
+          body = this.prepareOp(header, request, authIds);
+        } catch (e) {
+          body = { kind: 'error', err: codeOf(e) };
+        }
+    }
+    return { header, body };
+  }
+
+  /** Forget outstanding changes with zxid ≤ `zxid` (the tree has applied them). */
+  applied(zxid: Zxid): void {
+    const queue = this.queue;
+    let head = this.head;
+    while (head < queue.length && queue[head]!.zxid <= zxid) {
+      const record = queue[head]!;
+      if (this.byPath.get(record.path) === record) this.byPath.delete(record.path);
+      head++;
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      this.queue = queue.slice(head);
+      head = 0;
+    }
+    this.head = head;
+  }
+
+  /** Forget every outstanding change (the prepared transactions will never be applied). */
+  reset(): void {
+    this.queue = [];
+    this.head = 0;
+    this.byPath.clear();
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** The node as outstanding changes leave it, or undefined if it does not exist. */
+  private record(path: string): NodeInfo | undefined {
+    const change = this.byPath.get(path);
+    if (change !== undefined) return change.exists ? change : undefined;
+    return this.tree.peek(path);
+  }
+
+  /** True if the node exists once outstanding changes apply (no allocation). */
+  private exists(path: string): boolean {
+    const change = this.byPath.get(path);
+    return change !== undefined ? change.exists : this.tree.exists(path);
+  }
+
+  private addChange(record: ChangeRecord): void {
+    if (this.undo !== null) this.undo.push([record.path, this.byPath.get(record.path)]);
+    this.queue.push(record);
+    this.byPath.set(record.path, record);
+  }
+
+  private change(path: string, zxid: Zxid, base: NodeInfo, update: Partial<NodeInfo>): void {
+    this.addChange({
+      zxid,
+      path,
+      exists: true,
+      version: update.version ?? base.version,
+      cversion: update.cversion ?? base.cversion,
+      aversion: update.aversion ?? base.aversion,
+      ephemeralOwner: base.ephemeralOwner,
+      numChildren: update.numChildren ?? base.numChildren,
+      acl: update.acl ?? base.acl,
+    });
+  }
+
+  private removal(path: string, zxid: Zxid): void {
+    this.addChange({ zxid, path, exists: false, version: -1, cversion: 0, aversion: 0, ephemeralOwner: 0n, numChildren: 0, acl: [] });
+  }
+
+  private checkPerm(acl: readonly ACL[], perm: number, authIds: readonly Id[]): void {
+    if (!this.tree.skipACL && !checkACL(acl, perm, authIds)) fail(ErrorCode.NoAuth);
+  }
+
+  private checkSession(sessionId: SessionId): void {
+    if (this.sessionCheck === undefined) return;
+    const code = this.sessionCheck(sessionId);
+    if (code !== 0) fail(code);
+  }
+
+  // ------------------------------------------------------------------ ops
+
+  private prepareOp(header: TxnHeader, op: PrepareRequest | MultiWriteOp, authIds: readonly Id[]): MultiTxnOp {
+    switch (op.type) {
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return this.prepareCreate(header, op, authIds);
+      case OpCode.delete:
+        return this.prepareDelete(header, op.path, op.version, authIds);
+      case OpCode.deleteContainer:
+        return this.prepareDeleteContainer(header, op.path);
+      case OpCode.setData: {
+        this.checkSession(header.sessionId);
+        const path = op.path;
+        validatePath(path);
+        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        this.checkPerm(node.acl, Perms.WRITE, authIds);
+        const version = nextVersion(node.version, op.version);
+        this.change(path, header.zxid, node, { version });
+        return { kind: 'setData', path, data: op.data ?? null, version };
+      }
+      case OpCode.setACL: {
+        this.checkSession(header.sessionId);
+        const path = op.path;
+        validatePath(path);
+        const acl = fixupACL(op.acl ?? [], authIds, path);
+        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        this.checkPerm(node.acl, Perms.ADMIN, authIds);
+        const version = nextVersion(node.aversion, op.version);
+        this.change(path, header.zxid, node, { aversion: version, acl });
+        return { kind: 'setACL', path, acl, version };
+      }
+      case OpCode.check: {
+        this.checkSession(header.sessionId);
+        const path = op.path;
+        validatePath(path);
+        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        this.checkPerm(node.acl, Perms.READ, authIds);
+        // As ZooKeeper's CheckVersionTxn: the version a write would have produced.
+        return { kind: 'check', path, version: nextVersion(node.version, op.version) };
+      }
+      default:
+        return fail(ErrorCode.Unimplemented);
+    }
+  }
+
+  /** §11.1, in order. */
+  private prepareCreate(header: TxnHeader, op: CreateRequest, authIds: readonly Id[]): CreateTxn {
+    const flags = op.flags;
+    if (!Number.isInteger(flags) || flags < 0 || flags > 6) fail(ErrorCode.BadArguments);
+    const ttlMode = flags === 5 || flags === 6;
+    const ttl = op.type === OpCode.createTTL ? (op.ttl ?? -1) : -1;
+    if (ttlMode && !this.extendedTypesEnabled) fail(ErrorCode.Unimplemented);
+    if (ttlMode ? !isValidTtl(ttl) : op.type === OpCode.createTTL || ttl >= 0) fail(ErrorCode.BadArguments);
+    this.checkSession(header.sessionId);
+
+    const path = op.path;
+    if (typeof path !== 'string') fail(ErrorCode.BadArguments);
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash < 0 || path.indexOf('\0') >= 0) fail(ErrorCode.BadArguments);
+    const acl = fixupACL(op.acl ?? [], authIds, path);
+    const parentPath = parentPathOf(path, lastSlash);
+    const parent = this.record(parentPath) ?? fail(ErrorCode.NoNode);
+    this.checkPerm(parent.acl, Perms.CREATE, authIds);
+    const finalPath = isSequentialMode(flags) ? path + formatSequence(parent.cversion) : path;
+    validatePath(finalPath);
+    if (this.exists(finalPath)) fail(ErrorCode.NodeExists);
+    if (parent.ephemeralOwner !== 0n && nodeKindOf(parent.ephemeralOwner) === NodeKind.EPHEMERAL) {
+      fail(ErrorCode.NoChildrenForEphemerals);
+    }
+
+    // What the applied txn will store (opcode decides container/TTL, flags decide ephemeral).
+    const ephemeralOwner =
+      op.type === OpCode.createContainer
+        ? CONTAINER_EPHEMERAL_OWNER
+        : op.type === OpCode.createTTL
+          ? ttlOwner(ttl)
+          : isEphemeralMode(flags)
+            ? header.sessionId
+            : 0n;
+    const parentCVersion = (parent.cversion + 1) | 0;
+    const zxid = header.zxid;
+    this.change(parentPath, zxid, parent, { cversion: parentCVersion, numChildren: parent.numChildren + 1 });
+    this.addChange({ zxid, path: finalPath, exists: true, version: 0, cversion: 0, aversion: 0, ephemeralOwner, numChildren: 0, acl });
+    return { kind: 'create', path: finalPath, data: op.data ?? null, acl, ephemeralOwner, parentCVersion };
+  }
+
+  /** §11.2, in order. */
+  private prepareDelete(header: TxnHeader, path: string, version: number, authIds: readonly Id[]): MultiTxnOp {
+    this.checkSession(header.sessionId);
+    const parentPath = deletableParent(path);
+    const parent = this.record(parentPath) ?? fail(ErrorCode.NoNode);
+    this.checkPerm(parent.acl, Perms.DELETE, authIds);
+    const node = this.record(path) ?? fail(ErrorCode.NoNode);
+    nextVersion(node.version, version);
+    if (node.numChildren > 0) fail(ErrorCode.NotEmpty);
+    this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+    this.removal(path, header.zxid);
+    return { kind: 'delete', path };
+  }
+
+  /** The reaper's delete: no session or ACL check; NotEmpty, then BadVersion for a normal ephemeral. */
+  private prepareDeleteContainer(header: TxnHeader, path: string): MultiTxnOp {
+    const parentPath = deletableParent(path);
+    const node = this.record(path) ?? fail(ErrorCode.NoNode);
+    if (node.numChildren > 0) fail(ErrorCode.NotEmpty);
+    if (node.ephemeralOwner !== 0n && nodeKindOf(node.ephemeralOwner) === NodeKind.EPHEMERAL) fail(ErrorCode.BadVersion);
+    const parent = this.record(parentPath) ?? fail(ErrorCode.NoNode);
+    this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+    this.removal(path, header.zxid);
+    return { kind: 'delete', path };
+  }
+
+  /** §12.2: ops validated in order against outstanding state; all or nothing. */
+  private prepareMulti(header: TxnHeader, ops: readonly MultiWriteOp[], authIds: readonly Id[]): MultiTxn {
+    const mark = this.queue.length;
+    const undo: [string, ChangeRecord | undefined][] = [];
+    this.undo = undo;
+    const out: MultiTxnOp[] = [];
+    let failedAt = -1;
+    let failCode = 0;
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        try {
+          out.push(this.prepareOp(header, ops[i]!, authIds));
+        } catch (e) {
+          failCode = codeOf(e);
+          failedAt = i;
+          break;
+        }
+      }
+    } finally {
+      this.undo = null;
+    }
+    if (failedAt < 0) return { kind: 'multi', ops: out };
+
+    // Roll back this multi's change records, newest first.
+    this.queue.length = mark;
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const [path, previous] = undo[i]!;
+      if (previous === undefined) this.byPath.delete(path);
+      else this.byPath.set(path, previous);
+    }
+    const errors: MultiTxnOp[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      const err = i < failedAt ? ErrorCode.OK : i === failedAt ? failCode : ErrorCode.RuntimeInconsistency;
+      errors.push({ kind: 'error', err });
+    }
+    return { kind: 'multi', ops: errors };
+  }
+
+  /** The session's ephemerals, in the tree and outstanding, each deleted under one zxid. */
+  private prepareCloseSession(header: TxnHeader): CloseSessionTxn {
+    const sessionId = header.sessionId;
+    const paths = new Set(this.tree.ephemeralsOf(sessionId));
+    for (let i = this.head; i < this.queue.length; i++) {
+      const record = this.queue[i]!;
+      if (!record.exists) paths.delete(record.path);
+      else if (record.ephemeralOwner === sessionId) paths.add(record.path);
+    }
+    const sorted = [...paths].sort();
+    for (const path of sorted) {
+      const parentPath = parentPathOf(path, path.lastIndexOf('/'));
+      const parent = this.record(parentPath);
+      if (parent !== undefined) this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+      this.removal(path, header.zxid);
+    }
+    return { kind: 'closeSession', paths: sorted };
+  }
+}
+
+/** `checkAndIncVersion`: -1 matches anything; returns the incremented (int-wrapped) version. */
+function nextVersion(current: number, expected: number): number {
+  if (expected !== -1 && expected !== current) fail(ErrorCode.BadVersion);
+  return (current + 1) | 0;
+}
+
+/** `getParentPathAndValidate`: BadArguments for no `/`, NUL, or a system path. */
+function deletableParent(path: string): string {
+  if (typeof path !== 'string') fail(ErrorCode.BadArguments);
+  const lastSlash = path.lastIndexOf('/');
+  if (lastSlash < 0 || path.indexOf('\0') >= 0 || SYSTEM_PATHS.has(path)) fail(ErrorCode.BadArguments);
+  return parentPathOf(path, lastSlash);
+}
