@@ -5,3 +5,5 @@ export * from './zxid.js';
 export type * from './records.js';
 export type * from './txn.js';
 export type * from './peer.js';
+export * from './codec.js';
+export * from './peer-codec.js';

@@ -295,6 +295,10 @@ export interface SyncResponse {
 export interface WhoAmIResponse {
   clientInfo: { authScheme: string; user: string }[];
 }
+/** `ErrorResponse`: the addWatch reply body (always `{ err: 0 }`, 4 zero bytes) and the body of a multi error result. */
+export interface ErrorResponse {
+  err: number;
+}
 /** sasl. */
 export interface SaslResponse {
   token: Uint8Array | null;
