@@ -1,0 +1,566 @@
+/**
+ * One replica of an ensemble: a transport endpoint, a storage, a `ZabDatabase` (tree +
+ * log), and the peer machine actor, glued together (principle 1: the machines do no I/O;
+ * this class is their I/O).
+ *
+ * The request API is deliberately small (sessions and connections come next, on top of it):
+ * - `write(request, ctx, done)`: ordered through the leader (forwarded as REQUEST from a
+ *   learner); `done` gets the `ApplyResult` once THIS server applied the committed
+ *   transaction (read-your-writes here), or `ConnectionLossError` if the server is not
+ *   serving or stops serving while the write is pending (outcome unknown);
+ * - `sync(path, ctx, done)`: §16.9; afterwards this server has applied every write
+ *   committed before the sync was issued;
+ * - `read(ctx, fn, done)`: runs `fn` on the local tree, after the session's pending
+ *   requests (per-session FIFO);
+ * - the same as Promises (`writeAsync`, `syncAsync`, `readAsync`), for tests at the edge.
+ *
+ * Callbacks run synchronously when the outcome is known (inside the commit step), except
+ * immediate ConnectionLoss answers, which are deferred through the clock.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { OpCode } from '../protocol/constants.js';
+import { ConnectionLossError, ZooKeeperError } from '../protocol/errors.js';
+import type { NotificationMessage, PeerMessage, ServerId, SessionTouch } from '../protocol/peer.js';
+import type { Id, SessionId } from '../protocol/records.js';
+import type { Txn } from '../protocol/txn.js';
+import type { Zxid } from '../protocol/zxid.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Random } from '../runtime/random.js';
+import type { Storage } from '../storage/types.js';
+import type { Transport } from '../transport/types.js';
+import type { ApplyResult, DataTree, DataTreeOptions } from '../tree/data-tree.js';
+import type { PrepareRequest } from '../tree/prepare.js';
+import { ZabDatabase } from '../machines/database.js';
+import { electionMachine, establishedVote, voteReply, type ElectionInput, type ElectionResult, type EstablishedVote } from '../machines/election.js';
+import type { RoleCore, ZabOptions, ZabTraceEvent } from '../machines/host.js';
+import { Outbox } from '../machines/outbox.js';
+import { peerMachine, type PeerServerHost } from '../machines/peer.js';
+import { validateMembership, type Membership } from '../machines/quorum.js';
+import { staticElectionMachine } from '../machines/static-election.js';
+import { resolveTiming, type ZabTiming } from '../machines/timing.js';
+import { PendingRequests, type PendingEntry } from './pending-requests.js';
+
+/** A server's ZAB state: ZooKeeper's ServerState, plus STOPPED when not running. */
+export type PeerState = 'LOOKING' | 'LEADING' | 'FOLLOWING' | 'OBSERVING' | 'STOPPED';
+
+/** A server's role in words (ZooKeeper's `srvr` "Mode", plus looking/stopped). */
+export type ServerRole = 'leader' | 'follower' | 'observer' | 'looking' | 'stopped';
+
+const ROLE_NAMES: Record<PeerState, ServerRole> = {
+  LOOKING: 'looking',
+  LEADING: 'leader',
+  FOLLOWING: 'follower',
+  OBSERVING: 'observer',
+  STOPPED: 'stopped',
+};
+
+/** ZAB phase of the current role (undefined while LOOKING or stopped). */
+export type ZabPhase = 'discovery' | 'synchronization' | 'broadcast';
+
+/** Who asks: the session, its request counter, and the connection's authenticated ids. */
+export interface RequestContext {
+  sessionId: SessionId;
+  cxid: number;
+  authIds: readonly Id[];
+}
+
+/** The answer to a sync. */
+export interface SyncResult {
+  readonly path: string;
+  /** This server's last applied zxid when the sync completed (the reply header's zxid). */
+  readonly zxid: Zxid;
+}
+
+/** A write request, or a sync (`{ type: OpCode.sync, path }`). */
+export type SubmitRequest = PrepareRequest | { type: typeof OpCode.sync; path: string };
+
+/** Hooks of the session layer (optional; the defaults do nothing). */
+export interface SessionHooks {
+  /** Touches a learner reports in its PING replies. */
+  collectTouches(): SessionTouch[];
+  /** Touches the leader received from learners. */
+  touch(touches: readonly SessionTouch[]): void;
+}
+
+/** How a server finds its leader: fast leader election (default) or a fixed leader (tests). */
+export type ElectionMode = 'fast' | { staticLeader: ServerId };
+
+/** Options of a `QuorumServer`. */
+export interface QuorumServerOptions {
+  /** This server's id (`myid`). */
+  id: ServerId;
+  /** Voters and observers of the ensemble. */
+  membership: Membership;
+  /**
+   * Creates this server's transport endpoint; called on every start. May return a
+   * Promise (a TCP listener): the server then finishes starting when it resolves.
+   */
+  transport: () => Transport | Promise<Transport>;
+  /** Durable state; reused across restarts. */
+  storage: Storage;
+  clock: Clock;
+  random: Random;
+  /** ZAB timing; see `DEFAULT_ZAB_TIMING`. */
+  timing?: Partial<ZabTiming>;
+  /** XState inspection of every machine of this server (off by default). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** In-memory history for DIFF (default 500 transactions). */
+  historyCapacity?: number;
+  /** Snapshot every this many applied transactions (default 100 000). */
+  snapCount?: number;
+  /** Options of the tree (skipACL). */
+  treeOptions?: Omit<DataTreeOptions, 'configData'>;
+  /** Replication tunables. */
+  zab?: ZabOptions;
+  /** Election mode (default 'fast'). */
+  election?: ElectionMode;
+  /** Session layer hooks. */
+  sessions?: SessionHooks;
+}
+
+/** Events of a `QuorumServer`. */
+export interface QuorumServerEvents {
+  /** The ZAB state changed. */
+  state: (state: PeerState) => void;
+  /** The server started or stopped serving clients. */
+  serving: (serving: boolean) => void;
+  /** A transaction was applied to the tree (every server, in zxid order). */
+  applied: (txn: Txn, result: ApplyResult) => void;
+  /** The tree object was replaced (a SNAP from the leader). */
+  treeReplaced: (tree: DataTree) => void;
+  /** A replication event (sync mode chosen, epoch, role failure). */
+  trace: (event: ZabTraceEvent) => void;
+}
+
+const NO_TOUCHES: SessionTouch[] = [];
+const TRACE_LIMIT = 256;
+
+/** One replica: transport + storage + database + peer machine. See the module comment. */
+export class QuorumServer extends EventEmitter<QuorumServerEvents> implements PeerServerHost {
+  readonly self: ServerId;
+  readonly membership: Membership;
+  readonly timing: ZabTiming;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly options: ZabOptions;
+  /** Recent replication events, oldest first (bounded). */
+  readonly traces: ZabTraceEvent[] = [];
+
+  private readonly config: QuorumServerOptions;
+  private dbRef: ZabDatabase | null = null;
+  private outboxRef: Outbox | null = null;
+  private transport: Transport | null = null;
+  private actor: Actor<typeof peerMachine> | null = null;
+  private activeRole: RoleCore | null = null;
+  private servingFlag = false;
+  private looking = false;
+  private vote: EstablishedVote | undefined;
+  private lastState: PeerState = 'STOPPED';
+  private pending = new PendingRequests();
+  private starting = false;
+  private closing: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private readonly sessions: SessionHooks;
+
+  constructor(options: QuorumServerOptions) {
+    super();
+    validateMembership(options.membership);
+    const { id, membership } = options;
+    if (!membership.voters.includes(id) && !membership.observers.includes(id)) {
+      throw new RangeError(`server ${id} is not a member of the ensemble`);
+    }
+    this.config = options;
+    this.self = id;
+    this.membership = membership;
+    this.timing = resolveTiming(options.timing);
+    this.clock = options.clock;
+    this.random = options.random;
+    this.options = options.zab ?? {};
+    this.sessions = options.sessions ?? { collectTouches: () => NO_TOUCHES, touch: () => {} };
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.actor !== null;
+  }
+
+  /**
+   * Start (or restart after `stop()`): recover from storage, connect, elect. With an
+   * asynchronous transport factory the start completes later; `startAsync` waits for it.
+   */
+  start(): void {
+    void this.startAsync();
+  }
+
+  /** `start`, resolving once the server runs (its transport is up and its peer machine started). */
+  async startAsync(): Promise<void> {
+    if (this.actor !== null || this.starting) return;
+    this.starting = true;
+    const generation = ++this.generation;
+    let transport: Transport;
+    try {
+      const made = this.config.transport();
+      transport = made instanceof Promise ? await made : made;
+    } finally {
+      this.starting = false;
+    }
+    if (generation !== this.generation) {
+      void transport.close(); // stopped while the transport was being created
+      return;
+    }
+    this.launch(transport);
+  }
+
+  /** `stop`, resolving once the transport has released its resources (sockets, ports). */
+  async stopAsync(): Promise<void> {
+    this.stop();
+    await this.closing;
+  }
+
+  /** Stop (if running) and start again on the same storage. */
+  restart(): void {
+    this.stop();
+    this.start();
+  }
+
+  private launch(transport: Transport): void {
+    this.dbRef = new ZabDatabase({
+      storage: this.config.storage,
+      historyCapacity: this.config.historyCapacity,
+      snapCount: this.config.snapCount,
+      treeOptions: this.config.treeOptions,
+      onApplied: (txn, result) => this.onApplied(txn, result),
+      onTreeReplaced: (tree) => this.emit('treeReplaced', tree),
+    });
+    this.transport = transport;
+    this.outboxRef = new Outbox(this.clock, (to, messages) => transport.send(to, messages));
+    transport.on('message', (from, messages) => this.onTransportMessage(from, messages));
+    transport.on('connected', (peer) => {
+      if (this.looking) this.actor?.send({ type: 'peerConnected', peer });
+    });
+    transport.on('disconnected', (peer) => this.activeRole?.onDisconnected(peer));
+    const mode = this.config.election ?? 'fast';
+    const machine =
+      mode === 'fast'
+        ? peerMachine
+        : peerMachine.provide({ actors: { election: staticElectionMachine(mode.staticLeader) as unknown as typeof electionMachine } });
+    const actor = createActor(machine as typeof peerMachine, {
+      input: { host: this },
+      clock: this.clock,
+      ...(this.config.inspect ? { inspect: this.config.inspect } : {}),
+    });
+    this.actor = actor;
+    actor.subscribe((snapshot) => {
+      const state = snapshot.value as PeerState;
+      if (state !== this.lastState) {
+        this.lastState = state;
+        this.emit('state', state);
+      }
+    });
+    actor.start();
+  }
+
+  /**
+   * Stop at once, like a crash: pending storage writes may be lost (memory storage loses
+   * them), peers see the connection drop, pending requests get ConnectionLoss.
+   */
+  stop(): void {
+    this.generation++;
+    const actor = this.actor;
+    if (actor === null) return;
+    this.actor = null;
+    actor.stop();
+    this.activeRole?.stop();
+    this.activeRole = null;
+    this.setServing(false);
+    this.looking = false;
+    this.vote = undefined;
+    this.outboxRef?.close();
+    const transport = this.transport;
+    this.transport = null;
+    if (transport) {
+      transport.removeAllListeners();
+      this.closing = transport.close().catch(() => {});
+    }
+    this.config.storage.close();
+    this.lastState = 'STOPPED';
+    this.emit('state', 'STOPPED');
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** The ZAB state. */
+  get state(): PeerState {
+    return this.actor === null ? 'STOPPED' : this.lastState;
+  }
+
+  /** The current role's phase, if any. */
+  get phase(): ZabPhase | undefined {
+    const role = this.actor?.getSnapshot().children['role'];
+    if (role === undefined) return undefined;
+    const value = role.getSnapshot().value as unknown;
+    const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+    return top === 'discovery' || top === 'synchronization' || top === 'broadcast' ? top : undefined;
+  }
+
+  /** True while this server answers clients (its role is in broadcast). */
+  get serving(): boolean {
+    return this.servingFlag;
+  }
+
+  /** The leader of the last election (undefined while LOOKING or stopped). */
+  get leaderId(): ServerId | undefined {
+    return this.looking || this.actor === null ? undefined : this.vote?.leader;
+  }
+
+  /** The database (tree, log, history); throws if never started. */
+  get db(): ZabDatabase {
+    if (this.dbRef === null) throw new Error(`server ${this.self} has not been started`);
+    return this.dbRef;
+  }
+
+  /** The outbox (for the role machines). */
+  get outbox(): Outbox {
+    if (this.outboxRef === null) throw new Error(`server ${this.self} has not been started`);
+    return this.outboxRef;
+  }
+
+  /** The local tree (reads; never mutate it). */
+  get tree(): DataTree {
+    return this.db.tree;
+  }
+
+  /** currentEpoch. */
+  get epoch(): number {
+    return this.db.currentEpoch;
+  }
+
+  /** acceptedEpoch. */
+  get acceptedEpoch(): number {
+    return this.db.acceptedEpoch;
+  }
+
+  /** The last zxid in this server's history (logged, committed or not). */
+  get lastZxid(): Zxid {
+    return this.db.lastZxid;
+  }
+
+  /** The last applied (committed) zxid. */
+  get lastAppliedZxid(): Zxid {
+    return this.db.lastAppliedZxid;
+  }
+
+  /** The tree's digest. */
+  digest(): string {
+    return this.db.tree.digest();
+  }
+
+  /** The peer actor (for tests and tools). */
+  get peerActor(): Actor<typeof peerMachine> | null {
+    return this.actor;
+  }
+
+  /** The active role core (for tests and tools). */
+  get roleCore(): RoleCore | null {
+    return this.activeRole;
+  }
+
+  /** This server's role in words: `leader`, `follower`, `observer`, `looking` or `stopped`. */
+  get role(): ServerRole {
+    return ROLE_NAMES[this.state];
+  }
+
+  /** This server's id (`myid`). */
+  get id(): ServerId {
+    return this.self;
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /** Order a write through the leader; see the module comment. */
+  write(request: PrepareRequest, context: RequestContext, done: (result: ApplyResult | ZooKeeperError) => void): void {
+    const role = this.activeRole;
+    if (!this.servingFlag || role === null) {
+      this.connectionLoss(done);
+      return;
+    }
+    const entry: PendingEntry = { cxid: context.cxid, kind: 'write', deliver: done as (v: unknown) => void, done: false, value: undefined };
+    this.pending.add(context.sessionId, entry);
+    if (!role.submitWrite(context.sessionId, context.cxid, request, context.authIds)) {
+      this.pending.complete(context.sessionId, context.cxid, 'write', new ConnectionLossError());
+    }
+  }
+
+  /** Order a sync; see the module comment. */
+  sync(path: string, context: RequestContext, done: (result: SyncResult | ZooKeeperError) => void): void {
+    const role = this.activeRole;
+    if (!this.servingFlag || role === null) {
+      this.connectionLoss(done);
+      return;
+    }
+    const entry: PendingEntry = { cxid: context.cxid, kind: 'sync', path, deliver: done as (v: unknown) => void, done: false, value: undefined };
+    this.pending.add(context.sessionId, entry);
+    if (!role.submitSync(context.sessionId, context.cxid, path)) {
+      this.pending.complete(context.sessionId, context.cxid, 'sync', new ConnectionLossError());
+    }
+  }
+
+  /** A write or a sync: the brief's single entry point. */
+  submit(request: SubmitRequest, context: RequestContext, done: (result: ApplyResult | SyncResult | ZooKeeperError) => void): void {
+    if (request.type === OpCode.sync) this.sync(request.path, context, done);
+    else this.write(request, context, done);
+  }
+
+  /** Run `fn` on the local tree once the session's earlier requests are answered. */
+  read<T>(context: Pick<RequestContext, 'sessionId'>, fn: (tree: DataTree) => T, done: (result: T | ZooKeeperError) => void): void {
+    if (!this.servingFlag) {
+      this.connectionLoss(done);
+      return;
+    }
+    if (!this.pending.has(context.sessionId)) {
+      done(fn(this.db.tree));
+      return;
+    }
+    this.pending.add(context.sessionId, {
+      cxid: -1,
+      kind: 'read',
+      read: () => fn(this.db.tree),
+      deliver: done as (v: unknown) => void,
+      done: false,
+      value: undefined,
+    });
+  }
+
+  /** `getData` on the local tree (no session ordering): the fast read path. */
+  getData(path: string): ReturnType<DataTree['getData']> {
+    return this.db.tree.getData(path);
+  }
+
+  /** `write` as a Promise (rejects with a `ZooKeeperError`). */
+  writeAsync(request: PrepareRequest, context: RequestContext): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => this.write(request, context, (r) => (r instanceof ZooKeeperError ? reject(r) : resolve(r))));
+  }
+
+  /** `sync` as a Promise. */
+  syncAsync(path: string, context: RequestContext): Promise<SyncResult> {
+    return new Promise((resolve, reject) => this.sync(path, context, (r) => (r instanceof ZooKeeperError ? reject(r) : resolve(r))));
+  }
+
+  /** `read` as a Promise. */
+  readAsync<T>(context: Pick<RequestContext, 'sessionId'>, fn: (tree: DataTree) => T): Promise<T> {
+    return new Promise((resolve, reject) => this.read(context, fn, (r) => (r instanceof ZooKeeperError ? reject(r) : resolve(r as T))));
+  }
+
+  // ------------------------------------------------------------------ PeerServerHost
+
+  setActiveRole(role: RoleCore): void {
+    this.activeRole = role;
+  }
+
+  clearActiveRole(role: RoleCore): void {
+    if (this.activeRole === role) this.activeRole = null;
+  }
+
+  setServing(serving: boolean): void {
+    if (serving === this.servingFlag) return;
+    this.servingFlag = serving;
+    if (!serving) this.pending.failAll(() => new ConnectionLossError());
+    this.emit('serving', serving);
+  }
+
+  syncReleased(sessionId: SessionId, cxid: number): void {
+    this.pending.complete(sessionId, cxid, 'sync', { path: '', zxid: this.db.lastAppliedZxid });
+  }
+
+  collectTouches(): SessionTouch[] {
+    return this.sessions.collectTouches();
+  }
+
+  touchSessions(touches: readonly SessionTouch[]): void {
+    this.sessions.touch(touches);
+  }
+
+  epochChanged(epoch: number): void {
+    if (this.vote !== undefined) this.vote = { ...this.vote, peerEpoch: epoch };
+  }
+
+  trace(event: ZabTraceEvent): void {
+    this.traces.push(event);
+    if (this.traces.length > TRACE_LIMIT) this.traces.splice(0, this.traces.length - TRACE_LIMIT);
+    this.emit('trace', event);
+  }
+
+  electionInput(electionEpoch: number): ElectionInput {
+    const db = this.db;
+    return {
+      self: this.self,
+      voters: this.membership.voters,
+      observers: this.membership.observers,
+      lastZxid: db.lastZxid,
+      currentEpoch: db.currentEpoch,
+      electionEpoch,
+      send: (to: ServerId, message: NotificationMessage) => this.outboxRef?.push(to, message),
+      ...(this.timing.election ? { timing: this.timing.election } : {}),
+    };
+  }
+
+  enterLooking(): void {
+    this.looking = true;
+    this.activeRole = null;
+    this.setServing(false);
+  }
+
+  electionDecided(result: ElectionResult): void {
+    this.looking = false;
+    this.vote = establishedVote(result);
+  }
+
+  roleEnded(role: 'LEADING' | 'FOLLOWING' | 'OBSERVING', reason: string): void {
+    this.trace({ type: 'roleEnded', role, reason });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private onTransportMessage(from: ServerId, messages: PeerMessage[]): void {
+    let hasNotification = false;
+    for (let i = 0; i < messages.length; i++) {
+      if (messages[i]!.type === 'notification') {
+        hasNotification = true;
+        break;
+      }
+    }
+    if (!hasNotification) {
+      this.activeRole?.onMessages(from, messages);
+      return;
+    }
+    const rest: PeerMessage[] = [];
+    for (const message of messages) {
+      if (message.type === 'notification') this.onNotification(from, message);
+      else rest.push(message);
+    }
+    if (rest.length > 0) this.activeRole?.onMessages(from, rest);
+  }
+
+  private onNotification(from: ServerId, message: NotificationMessage): void {
+    if (this.actor === null) return;
+    if (this.looking) {
+      this.actor.send({ type: 'notification', from, message });
+      return;
+    }
+    if (this.vote === undefined) return;
+    const reply = voteReply(this.vote, message);
+    if (reply !== undefined) this.outboxRef?.push(from, reply);
+  }
+
+  private onApplied(txn: Txn, result: ApplyResult): void {
+    if (this.pending.size > 0) this.pending.complete(txn.header.sessionId, txn.header.cxid, 'write', result);
+    if (this.listenerCount('applied') > 0) this.emit('applied', txn, result);
+  }
+
+  private connectionLoss(done: (error: ZooKeeperError) => void): void {
+    this.clock.defer(() => done(new ConnectionLossError()));
+  }
+}
