@@ -1,0 +1,65 @@
+/** zoostate: an embeddable ZooKeeper for Node.js. */
+
+// The client (src/client): one API over the ZooKeeper wire protocol or an in-process channel.
+export { createClient, ZooKeeperClient } from './client/client.js';
+export type { ClientOptions, ClientEvents, CreateOptions, WatchOptions, GetChildrenOptions, VersionOptions, RemoveWatchesOptions, WatchStreamOptions, ProtectedCreateOptions } from './client/client.js';
+export type * from './client/types.js';
+export { ANYONE_ID_UNSAFE, AUTH_IDS, OPEN_ACL_UNSAFE, CREATOR_ALL_ACL, READ_ACL_UNSAFE, digestId, digestACL } from './client/acl.js';
+export { AbortError, isAbortError } from './client/errors.js';
+export { Transaction, isMultiError } from './client/multi.js';
+export type { MultiOp, MultiResult, MultiError, MultiErrorDetails, MultiCreateOptions } from './client/multi.js';
+export type { WatchStream } from './client/watch-stream.js';
+export type { ChannelFactory, ChannelHandlers, ClientChannel, ClientResponse } from './client/channel.js';
+export { parseConnectString } from './client/connect-string.js';
+export type { ConnectString, HostAddress } from './client/connect-string.js';
+export { wireChannelFactory } from './client/wire-channel.js';
+export { ClientSession } from './client/session.js';
+export { sessionMachine } from './client/session-machine.js';
+export { PROTECTED_PREFIX } from './client/protected.js';
+// What client code needs from the protocol: modes, permissions, watch types, typed errors.
+export { CreateMode, AddWatchMode, WatcherType, EventType, KeeperState, Perms } from './protocol/constants.js';
+export {
+  ZooKeeperError,
+  ErrorCode,
+  NoNodeError,
+  NodeExistsError,
+  BadVersionError,
+  NotEmptyError,
+  NoAuthError,
+  InvalidACLError,
+  BadArgumentsError,
+  NoChildrenForEphemeralsError,
+  SessionExpiredError,
+  ConnectionLossError,
+  OperationTimeoutError,
+  UnimplementedError,
+  NoWatcherError,
+  AuthFailedError,
+  SessionMovedError,
+  RuntimeInconsistencyError,
+} from './protocol/errors.js';
+export type { ACL, Id, Stat } from './protocol/records.js';
+// The replicated server (src/server, src/machines, src/storage): whole ensembles in one
+// process, single servers of a multi-process ensemble, the ZAB machines and storage.
+export { createEnsemble, startEnsemble } from './server/ensemble.js';
+export type { Ensemble, EnsembleOptions, EnsembleTransport, InspectObserver } from './server/ensemble.js';
+export { QuorumServer } from './server/quorum-server.js';
+export type {
+  QuorumServerOptions,
+  QuorumServerEvents,
+  RequestContext,
+  SyncResult,
+  SubmitRequest,
+  SessionHooks,
+  ElectionMode,
+  PeerState,
+  ServerRole,
+  ZabPhase,
+} from './server/quorum-server.js';
+export { createQuorumServer, startQuorumServer, membershipOf, DEFAULT_PEER_SECRET } from './server/server-config.js';
+export type { QuorumServerConfig, ServerAddress } from './server/server-config.js';
+export { MemoryStorage } from './storage/memory.js';
+export type { MemoryStorageOptions, MemoryStorageStats } from './storage/memory.js';
+export type { Storage, StorageFactory, StorageDone, Snapshot, DurableState } from './storage/types.js';
+export { machineDefinitions, machineDefinition, DEFAULT_ZAB_TIMING } from './machines/index.js';
+export type { ZabTiming, Membership, ZabOptions, ZabTraceEvent, SyncMode } from './machines/index.js';
