@@ -39,6 +39,9 @@ export {
   RuntimeInconsistencyError,
 } from './protocol/errors.js';
 export type { ACL, Id, Stat } from './protocol/records.js';
+// Recipes (src/recipes): locks, leader election, barriers, queues, counters, caches,
+// discovery and the status board, on the public client API only.
+export * from './recipes/index.js';
 // The replicated server (src/server, src/machines, src/storage): whole ensembles in one
 // process, single servers of a multi-process ensemble, the ZAB machines and storage.
 export { createEnsemble, startEnsemble } from './server/ensemble.js';
@@ -63,3 +66,19 @@ export type { MemoryStorageOptions, MemoryStorageStats } from './storage/memory.
 export type { Storage, StorageFactory, StorageDone, Snapshot, DurableState } from './storage/types.js';
 export { machineDefinitions, machineDefinition, DEFAULT_ZAB_TIMING } from './machines/index.js';
 export type { ZabTiming, Membership, ZabOptions, ZabTraceEvent, SyncMode } from './machines/index.js';
+// The session layer and request pipeline (src/server): per-server client service,
+// sessions, the in-process connection, and the front-end contract.
+export { ClientService } from './server/client-service.js';
+export type { ClientServiceOptions } from './server/client-service.js';
+export { SessionManager, sessionTimeoutBounds, isClientSessionId } from './server/sessions.js';
+export type { SessionOptions, RevalidateCallback } from './server/sessions.js';
+export { ContainerReaper } from './server/container-reaper.js';
+export type { ContainerReaperOptions } from './server/container-reaper.js';
+export { LatencyStats, ServerStats, opName } from './server/client-stats.js';
+export type { ConnectionStats } from './server/client-stats.js';
+export type { ConnectionAcceptor, ConnectionInfo, ConnectionSink, ServerConnection } from './server/connection.js';
+export { InProcessLink, connectInProcess, inProcessConnectString, IN_PROCESS_HOST } from './server/inproc-channel.js';
+export type { InProcessTarget, InProcessLinkOptions, InProcessClientOptions } from './server/inproc-channel.js';
+export { SessionTracker, negotiateTimeout, defaultTimeoutBounds, initialSessionId } from './server/session-tracker.js';
+export type { TrackedSession, SessionTimeoutBounds } from './server/session-tracker.js';
+export { sessionPassword, checkSessionPassword } from './server/session-password.js';

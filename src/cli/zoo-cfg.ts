@@ -32,6 +32,10 @@ export interface ZooCfg {
   maxSessionTimeout?: number;
   /** `4lw.commands.whitelist`: the enabled four-letter words, or `*` for all. */
   fourLetterWords: string[] | '*';
+  /** `zoostate.secret`: the ensemble's peer secret (zoostate's own key; env ZOOSTATE_SECRET also works). */
+  secret?: string;
+  /** `jute.maxbuffer`: the largest client frame, bytes. */
+  maxBuffer?: number;
   servers: ZooCfgServer[];
   /** Every key=value line as read, for tools that want the raw view. */
   raw: Map<string, string>;
@@ -58,6 +62,8 @@ const SUPPORTED = new Set([
   'minSessionTimeout',
   'maxSessionTimeout',
   '4lw.commands.whitelist',
+  'zoostate.secret',
+  'jute.maxbuffer',
 ]);
 const HARMLESS = new Set([
   'admin.enableServer',
@@ -66,7 +72,6 @@ const HARMLESS = new Set([
   'autopurge.purgeInterval',
   'preAllocSize',
   'snapCount',
-  'jute.maxbuffer',
   'standaloneEnabled',
   'metricsProvider.className',
 ]);
@@ -120,6 +125,10 @@ export function parseZooCfg(text: string): ZooCfg {
     raw,
     unsupported,
   };
+  const secret = raw.get('zoostate.secret');
+  if (secret !== undefined) cfg.secret = secret;
+  const maxBuffer = int('jute.maxbuffer');
+  if (maxBuffer !== undefined) cfg.maxBuffer = maxBuffer;
   if (cfg.tickTime <= 0) throw new ZooCfgError('tickTime must be positive');
   return cfg;
 }

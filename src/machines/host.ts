@@ -46,6 +46,12 @@ export interface RoleCore {
   submitWrite(sessionId: SessionId, cxid: number, request: PrepareRequest, authIds: readonly Id[]): boolean;
   /** Order a sync: `host.syncReleased` fires once every write ordered before it is applied here. */
   submitSync(sessionId: SessionId, cxid: number, path: string): boolean;
+  /**
+   * Learners: ask the leader whether `sessionId` may attach here (REVALIDATE, §16.6);
+   * the answer arrives as `host.sessionRevalidated`. False if not serving. Leaders do
+   * not implement it (the session layer answers locally).
+   */
+  submitRevalidate?(sessionId: SessionId, timeout: number): boolean;
   /** Stop: no further sends, callbacks or events. Idempotent. */
   stop(): void;
 }
@@ -71,6 +77,17 @@ export interface PeerHost {
   collectTouches(): SessionTouch[];
   /** Session touches received from a learner (leader). */
   touchSessions(touches: readonly SessionTouch[]): void;
+  /**
+   * Leader: the session check of the prepare step (§11, `checkSession`) for a request of
+   * `sessionId` that arrived through server `origin`: 0 to pass, SessionExpired for an
+   * unknown or closing session, SessionMoved if the session is attached elsewhere.
+   * Optional: without it every session passes.
+   */
+  checkSession?(sessionId: SessionId, origin: ServerId): number;
+  /** Leader: REVALIDATE from learner `origin`; true if the session is valid (it is touched and attached to `origin`). */
+  revalidateSession?(origin: ServerId, sessionId: SessionId, timeout: number): boolean;
+  /** Learner: the leader's answer to a REVALIDATE. */
+  sessionRevalidated?(sessionId: SessionId, valid: boolean): void;
   /** The new epoch is known: established servers report it in their election vote. */
   epochChanged(epoch: number): void;
   /** Record a replication event. */

@@ -28,7 +28,7 @@ import type {
 import type { Id, SessionId } from '../protocol/records.js';
 import type { Txn } from '../protocol/txn.js';
 import { MAX_COUNTER, counterOf, epochOf, makeZxid, type Zxid } from '../protocol/zxid.js';
-import { RequestPreparer, type PrepareRequest } from '../tree/prepare.js';
+import { RequestPreparer, type PrepareRequest, type RequestPreparerOptions } from '../tree/prepare.js';
 import type { PeerHost, RoleCore } from './host.js';
 import type { ZabTiming } from './timing.js';
 import { isQuorum, quorumSize } from './quorum.js';
@@ -119,6 +119,8 @@ export class LeaderCore implements RoleCore {
   private readonly maxCounter: number;
   private readonly snapChunkSize: number;
   private preparer: RequestPreparer | null = null;
+  /** The server the request being prepared came through (for the session check's owner). */
+  private origin: ServerId;
 
   // Broadcast state.
   private nextCounter = 1;
@@ -145,6 +147,7 @@ export class LeaderCore implements RoleCore {
     this.maxAcceptedEpoch = host.db.acceptedEpoch;
     this.maxCounter = host.options.maxCounter ?? MAX_COUNTER;
     this.snapChunkSize = host.options.snapChunkSize ?? 1 << 20;
+    this.origin = host.self;
   }
 
   /** Connect the core to its machine and start receiving messages. */
@@ -222,11 +225,24 @@ export class LeaderCore implements RoleCore {
     this.selfLogged = makeZxid(this.newEpoch, 0);
     this.lastProposed = makeZxid(this.newEpoch, 0);
     this.nextCounter = 1;
-    this.preparer = new RequestPreparer(db.tree, this.host.options.preparer);
+    this.preparer = new RequestPreparer(db.tree, this.preparerOptions());
     for (const handle of this.learners.values()) {
       if (handle.stage === 'synced') this.sendUpToDate(handle);
     }
     this.host.setServing(true);
+  }
+
+  /** The prepare options, with the host's session check (which needs the request's origin) added. */
+  private preparerOptions(): RequestPreparerOptions | undefined {
+    const base = this.host.options.preparer;
+    const host = this.host;
+    if (host.checkSession === undefined) return base;
+    const own = base?.checkSession;
+    const checkSession = (sessionId: SessionId): number => {
+      const code = own === undefined ? 0 : own(sessionId);
+      return code !== 0 ? code : host.checkSession!(sessionId, this.origin);
+    };
+    return { ...base, checkSession };
   }
 
   /**
@@ -328,6 +344,9 @@ export class LeaderCore implements RoleCore {
         case 'request':
           this.onRequest(from, message);
           break;
+        case 'revalidate':
+          this.onRevalidate(from, message.sessionId, message.timeout);
+          break;
         default:
           break; // anything else is not for a leader (stale or misdirected): ignore
       }
@@ -426,7 +445,17 @@ export class LeaderCore implements RoleCore {
       this.orderSync(from, message.sessionId, message.cxid);
       return;
     }
+    this.origin = from; // read by the session check during prepare (submitWrite does not throw)
     this.submitWrite(message.sessionId, message.cxid, request as PrepareRequest, message.authInfo);
+    this.origin = this.host.self;
+  }
+
+  /** REVALIDATE (§16.6): the session layer checks, touches and re-owns the session. */
+  private onRevalidate(from: ServerId, sessionId: SessionId, timeout: number): void {
+    const handle = this.learners.get(from);
+    if (!this.established || handle === undefined || handle.stage !== 'serving') return;
+    const valid = this.host.revalidateSession?.(from, sessionId, timeout) ?? false;
+    this.host.outbox.push(from, { type: 'revalidateReply', sessionId, valid });
   }
 
   // ------------------------------------------------------------------ discovery and sync

@@ -69,6 +69,8 @@ export class LearnerCore implements RoleCore {
   private stopped = false;
   private failed = false;
   private reportedZxid: Zxid = 0;
+  /** The zxid of the DIFF/TRUNC/SNAP message. */
+  private syncZxid: Zxid = 0;
   private committed: Zxid;
   private durable: Zxid = 0;
   private applyEnabled = false;
@@ -153,6 +155,12 @@ export class LearnerCore implements RoleCore {
     return true;
   }
 
+  submitRevalidate(sessionId: SessionId, timeout: number): boolean {
+    if (this.phase !== 'broadcast' || this.stopped || this.failed) return false;
+    this.host.outbox.push(this.leader, { type: 'revalidate', sessionId, timeout });
+    return true;
+  }
+
   // ------------------------------------------------------------------ messages
 
   onMessages(from: ServerId, messages: readonly PeerMessage[]): void {
@@ -164,6 +172,13 @@ export class LearnerCore implements RoleCore {
       if (this.phase === 'discovery') {
         if (message.type === 'leaderInfo' && this.newEpoch < 0) this.onLeaderInfo(message.newEpoch);
         continue; // anything else predates this handshake
+      }
+      if (this.syncMode === undefined && !this.beginsSync(message)) {
+        // The leader sends nothing else before its DIFF/TRUNC/SNAP (Learner.syncWithLeader
+        // exits on any other first packet): the sync data was lost. Accepting this would
+        // log live proposals after a hole in the history.
+        this.fail(`${message.type} before DIFF/TRUNC/SNAP: the leader's sync data was lost`);
+        return;
       }
       switch (message.type) {
         case 'proposal':
@@ -186,6 +201,9 @@ export class LearnerCore implements RoleCore {
           break;
         case 'ping':
           this.host.outbox.push(this.leader, { type: 'ping', zxid: message.zxid, touches: this.host.collectTouches() });
+          break;
+        case 'revalidateReply':
+          if (this.phase === 'broadcast') this.host.sessionRevalidated?.(message.sessionId, message.valid);
           break;
         case 'sync':
           this.markers.push({ zxid: this.committed, sessionId: message.sessionId, cxid: message.cxid });
@@ -213,6 +231,11 @@ export class LearnerCore implements RoleCore {
 
   onDisconnected(peer: ServerId): void {
     if (peer === this.leader) this.fail(`connection to leader ${peer} broke`);
+  }
+
+  /** True for what may arrive in synchronization before the sync mode is known. */
+  private beginsSync(message: PeerMessage): boolean {
+    return message.type === 'diff' || message.type === 'trunc' || message.type === 'snap' || message.type === 'leaderInfo'; // a repeat
   }
 
   private onLeaderInfo(newEpoch: number): void {
@@ -275,12 +298,18 @@ export class LearnerCore implements RoleCore {
 
   private setSyncMode(mode: SyncMode, zxid: Zxid): void {
     this.syncMode = mode;
+    this.syncZxid = zxid;
     this.host.trace({ type: 'sync', side: 'learner', peer: this.leader, mode, zxid, txns: 0 });
   }
 
   private onNewLeader(zxid: Zxid): void {
     if (epochOf(zxid) !== this.newEpoch || this.syncMode === undefined) {
       this.fail(`unexpected NEWLEADER ${formatZxid(zxid)} (epoch ${this.newEpoch})`);
+      return;
+    }
+    if (this.syncMode === 'diff' && this.lastReceived() < this.syncZxid) {
+      // A DIFF's zxid is the end of the history it brings: some of it never arrived.
+      this.fail(`NEWLEADER before the DIFF reached ${formatZxid(this.syncZxid)} (have ${formatZxid(this.lastReceived())})`);
       return;
     }
     this.newLeaderSeen = true;
@@ -314,14 +343,19 @@ export class LearnerCore implements RoleCore {
   /** Queue a transaction for logging; it must extend the history without a gap. */
   private receive(txn: Txn): void {
     const zxid = txn.header.zxid;
-    const pending = this.pending;
-    const last = pending.length > 0 ? pending[pending.length - 1]!.header.zxid : this.host.db.lastZxid;
+    const last = this.lastReceived();
     if (zxid <= last) return; // a repeat
-    if (!followsDirectly(last, zxid)) {
+    if (!followsDirectly(last, zxid) || epochOf(zxid) > this.newEpoch) {
       this.fail(`gap in the leader's stream: ${formatZxid(zxid)} after ${formatZxid(last)}`);
       return;
     }
-    pending.push(txn);
+    this.pending.push(txn);
+  }
+
+  /** The last zxid of this learner's history, counting what is queued for logging. */
+  private lastReceived(): Zxid {
+    const pending = this.pending;
+    return pending.length > 0 ? pending[pending.length - 1]!.header.zxid : this.host.db.lastZxid;
   }
 
   /** Log the transactions received in this batch with one append; ACK when durable. */

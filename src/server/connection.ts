@@ -16,6 +16,10 @@
  *   before that write's reply and before any later reply on this connection (§13.2).
  * - Sink calls may be made synchronously from inside pipeline processing; a front-end
  *   that needs asynchrony (the in-process channel) queues them itself.
+ * - After `sink.close` the pipeline calls the sink no more and ignores the connection's
+ *   later calls; the front-end need not call `closed()` for it (it may).
+ *
+ * Additive changes by the session layer: `ServerConnection.invalid`, `ConnectionAcceptor`.
  */
 import type { ClientRequest, ConnectRequest, ConnectResponse, ReplyHeader, WatcherEvent } from '../protocol/records.js';
 
@@ -50,8 +54,24 @@ export interface ServerConnection {
   request(xid: number, request: ClientRequest): void;
   /** The client's side went away (socket closed); drop watches, keep the session. */
   closed(): void;
+  /**
+   * (Added by the session layer.) A frame the front-end could not decode into a
+   * request: `err` -5 (MarshallingError: the body did not parse; the connection stays
+   * open) or -6 (Unimplemented: an opcode clients may not send; the connection is closed
+   * after the reply). The error reply goes out in order with the other replies.
+   */
+  invalid(xid: number, opcode: number, err: number): void;
   /** Requests received and not yet answered (front-ends throttle reads on it). */
   readonly outstanding: number;
   /** The session, once the handshake succeeded (0n before). */
   readonly sessionId: bigint;
+}
+
+/**
+ * (Added by the session layer.) How a front-end opens a connection: `ClientService`
+ * implements it, one per server. `accept` never fails; a server that does not serve
+ * closes the connection when the ConnectRequest arrives (§4.2 step 1).
+ */
+export interface ConnectionAcceptor {
+  accept(sink: ConnectionSink, info: ConnectionInfo): ServerConnection;
 }

@@ -13,7 +13,15 @@
  * ```
  *
  * Servers 1..N vote; N+1..N+M are observers. Each server is a `QuorumServer` (role,
- * epoch, lastZxid, digest(), stop(), restart() — a restart reuses the server's storage).
+ * epoch, lastZxid, digest(), stop(), restart() — a restart reuses the server's storage)
+ * with its `ClientService` (sessions, request pipeline, watches): `ensemble.client()`
+ * connects zoostate's client in-process (`inproc:<id>` hosts, see inproc-channel.ts),
+ * and a TCP front-end accepts ZooKeeper clients through `ensemble.clientService(id)`.
+ *
+ * ```ts
+ * const client = ensemble.client({ sessionTimeout: 10_000 });
+ * await client.create('/app', 'x');
+ * ```
  *
  * Transports:
  * - `inproc` (default): the in-process network; `ensemble.network.faults` partitions,
@@ -40,6 +48,9 @@ import type { ZabOptions } from '../machines/host.js';
 import type { Membership } from '../machines/quorum.js';
 import { QuorumServer, type ElectionMode } from './quorum-server.js';
 import { DEFAULT_PEER_SECRET } from './server-config.js';
+import { ClientService, type ClientServiceOptions } from './client-service.js';
+import { connectInProcess, inProcessConnectString, type InProcessClientOptions } from './inproc-channel.js';
+import type { ZooKeeperClient } from '../client/client.js';
 
 /** Which peer transport an ensemble uses. */
 export type EnsembleTransport = 'inproc' | 'worker' | 'tcp';
@@ -84,6 +95,10 @@ export interface EnsembleOptions {
   traceNetwork?: boolean;
   /** Shared secret of the TCP transport (default: a fixed development secret). */
   secret?: string;
+  /** Options of every server's client pipeline (session timeout bounds, superDigest, container sweep). */
+  session?: ClientServiceOptions;
+  /** `zookeeper.extendedTypesEnabled`: allow TTL nodes (createTTL). Default false. */
+  extendedTypesEnabled?: boolean;
 }
 
 /** An XState inspection observer. */
@@ -111,10 +126,23 @@ export interface Ensemble {
   whenServing(): Promise<QuorumServer>;
   /** Stop every server and release the transport. */
   close(): Promise<void>;
+  /** Every server id, voters then observers. */
+  readonly serverIds: readonly ServerId[];
+  /** Server `id`'s client pipeline (undefined if there is no such server). */
+  clientService(id: ServerId): ClientService | undefined;
+  /** `inproc:1,inproc:2,...`: the connect string of in-process clients. */
+  readonly connectString: string;
+  /** A client connected in-process (see `connectInProcess`); defaults to the ensemble's clock. */
+  client(options?: InProcessClientOptions): ZooKeeperClient;
+  /** A fresh random stream for a client (derived from the ensemble's). */
+  clientRandom(): Random;
 }
 
 class EnsembleImpl implements Ensemble {
   readonly servers: QuorumServer[] = [];
+  readonly services = new Map<ServerId, ClientService>();
+  random: Random = systemRandom();
+  private clients = 0;
   readonly membership: Membership;
   readonly clock: Clock;
   readonly transport: EnsembleTransport;
@@ -142,6 +170,26 @@ class EnsembleImpl implements Ensemble {
 
   leader(): QuorumServer | undefined {
     return this.servers.find((s) => s.state === 'LEADING' && s.serving);
+  }
+
+  get serverIds(): ServerId[] {
+    return [...this.membership.voters, ...this.membership.observers];
+  }
+
+  clientService(id: ServerId): ClientService | undefined {
+    return this.services.get(id);
+  }
+
+  get connectString(): string {
+    return inProcessConnectString(this.serverIds);
+  }
+
+  client(options: InProcessClientOptions = {}): ZooKeeperClient {
+    return connectInProcess(this, options);
+  }
+
+  clientRandom(): Random {
+    return this.random.fork(`client${++this.clients}`);
   }
 
   allServing(): boolean {
@@ -238,7 +286,12 @@ function build(options: EnsembleOptions, transport: EnsembleTransport): Ensemble
   const membership: Membership = { voters, observers };
   const network = transport === 'inproc' ? new InProcessNetwork({ clock, random: random.fork('network'), trace: options.traceNetwork ?? false }) : undefined;
   const ensemble = new EnsembleImpl(membership, clock, transport, network);
+  ensemble.random = random.fork('clients');
   if (transport === 'worker') ensemble.hub = new WorkerHub();
+  const zab: ZabOptions | undefined =
+    options.extendedTypesEnabled === undefined
+      ? options.zab
+      : { ...options.zab, preparer: { ...options.zab?.preparer, extendedTypesEnabled: options.extendedTypesEnabled } };
   const storageFactory: StorageFactory = options.storage ?? (() => new MemoryStorage({ clock }));
   for (const id of [...voters, ...observers]) {
     const inspect = options.inspectServer?.(id) ?? options.inspect;
@@ -259,12 +312,13 @@ function build(options: EnsembleOptions, transport: EnsembleTransport): Ensemble
         ...(inspect !== undefined ? { inspect } : {}),
         ...(options.historyCapacity !== undefined ? { historyCapacity: options.historyCapacity } : {}),
         ...(options.snapCount !== undefined ? { snapCount: options.snapCount } : {}),
-        ...(options.zab !== undefined ? { zab: options.zab } : {}),
+        ...(zab !== undefined ? { zab } : {}),
         ...(options.treeOptions !== undefined ? { treeOptions: options.treeOptions } : {}),
         ...(options.election !== undefined ? { election: options.election } : {}),
       }),
     );
   }
+  for (const server of ensemble.servers) ensemble.services.set(server.id, new ClientService(server, options.session));
   return ensemble;
 }
 

@@ -15,7 +15,12 @@
  * - the same as Promises (`writeAsync`, `syncAsync`, `readAsync`), for tests at the edge.
  *
  * Callbacks run synchronously when the outcome is known (inside the commit step), except
- * immediate ConnectionLoss answers, which are deferred through the clock.
+ * immediate ConnectionLoss answers, which are deferred through the clock. For every
+ * applied transaction the `applied` event fires BEFORE the write's callback, so watch
+ * notifications precede the reply of the write that caused them.
+ *
+ * The session layer (`ClientService`, sessions.ts) plugs in through `setSessionHooks`:
+ * touches in PINGs, the leader's session check, REVALIDATE.
  */
 import { EventEmitter } from 'eventemitter3';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
@@ -81,6 +86,15 @@ export interface SessionHooks {
   collectTouches(): SessionTouch[];
   /** Touches the leader received from learners. */
   touch(touches: readonly SessionTouch[]): void;
+  /**
+   * Leader: the prepare step's session check for a request that came through server
+   * `origin` (0 passes; SessionExpired, SessionMoved). Absent: every session passes.
+   */
+  checkSession?(sessionId: SessionId, origin: ServerId): number;
+  /** Leader: a learner's REVALIDATE; true if valid (the session is then touched and owned by `origin`). */
+  revalidate?(origin: ServerId, sessionId: SessionId, timeout: number): boolean;
+  /** Learner: the leader's answer to this server's REVALIDATE. */
+  revalidated?(sessionId: SessionId, valid: boolean): void;
 }
 
 /** How a server finds its leader: fast leader election (default) or a fixed leader (tests). */
@@ -161,7 +175,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   private starting = false;
   private closing: Promise<void> = Promise.resolve();
   private generation = 0;
-  private readonly sessions: SessionHooks;
+  private sessions: SessionHooks;
 
   constructor(options: QuorumServerOptions) {
     super();
@@ -380,6 +394,21 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
 
   // ------------------------------------------------------------------ requests
 
+  /** Install the session layer's hooks (replaces those given to the constructor). */
+  setSessionHooks(hooks: SessionHooks): void {
+    this.sessions = hooks;
+  }
+
+  /**
+   * Learners: send REVALIDATE for `sessionId` to the leader (§16.6); the answer reaches
+   * the session hooks' `revalidated`. False if this server is not a serving learner.
+   */
+  revalidate(sessionId: SessionId, timeout: number): boolean {
+    const role = this.activeRole;
+    if (!this.servingFlag || role === null || role.submitRevalidate === undefined) return false;
+    return role.submitRevalidate(sessionId, timeout);
+  }
+
   /** Order a write through the leader; see the module comment. */
   write(request: PrepareRequest, context: RequestContext, done: (result: ApplyResult | ZooKeeperError) => void): void {
     const role = this.activeRole;
@@ -483,6 +512,19 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     this.sessions.touch(touches);
   }
 
+  checkSession(sessionId: SessionId, origin: ServerId): number {
+    const check = this.sessions.checkSession;
+    return check === undefined ? 0 : check.call(this.sessions, sessionId, origin);
+  }
+
+  revalidateSession(origin: ServerId, sessionId: SessionId, timeout: number): boolean {
+    return this.sessions.revalidate?.(origin, sessionId, timeout) ?? false;
+  }
+
+  sessionRevalidated(sessionId: SessionId, valid: boolean): void {
+    this.sessions.revalidated?.(sessionId, valid);
+  }
+
   epochChanged(epoch: number): void {
     if (this.vote !== undefined) this.vote = { ...this.vote, peerEpoch: epoch };
   }
@@ -556,8 +598,11 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   }
 
   private onApplied(txn: Txn, result: ApplyResult): void {
-    if (this.pending.size > 0) this.pending.complete(txn.header.sessionId, txn.header.cxid, 'write', result);
+    // Listeners first: the session layer queues the watch notifications this txn causes
+    // on every connection BEFORE the write's own reply goes out (§13.2), and closes the
+    // connections of a closed session.
     if (this.listenerCount('applied') > 0) this.emit('applied', txn, result);
+    if (this.pending.size > 0) this.pending.complete(txn.header.sessionId, txn.header.cxid, 'write', result);
   }
 
   private connectionLoss(done: (error: ZooKeeperError) => void): void {

@@ -74,6 +74,17 @@ export interface ApplyResult {
   readonly events: readonly WatchEvent[];
 }
 
+/** Options of {@link DataTree.apply}. */
+export interface ApplyOptions {
+  /**
+   * `false`: build no {@link ApplyResult} (no outcome, Stats or watch events) and return
+   * undefined; the tree changes exactly as with a result. For a replica whose caller
+   * reads nothing from the result (no local client waits for the write, nobody watches).
+   * Default true.
+   */
+  readonly result?: boolean;
+}
+
 /** A node's state as the prepare step needs it (raw values, not reported ones). */
 export interface NodeInfo {
   readonly version: number;
@@ -90,6 +101,8 @@ const DELETED: OpOutcome = Object.freeze({ kind: 'delete' });
 const CHECKED: OpOutcome = Object.freeze({ kind: 'check' });
 const SESSION_CREATED: TxnOutcome = Object.freeze({ kind: 'createSession' });
 const ERRORS = new Map<number, OpOutcome>();
+/** Stands for a successful op when no result is built (never returned to callers). */
+const APPLIED: OpOutcome = CHECKED;
 
 /** A shared frozen error outcome per code (error outcomes carry nothing else). */
 function failed(err: number): OpOutcome {
@@ -127,9 +140,7 @@ export class DataTree {
     const config = s.add('/zookeeper/config', options.configData ?? EMPTY_DATA, READ_ACL_UNSAFE, 0n, 0, 0);
     s.linkChild(zk, 'config');
     // ZooKeeper sets the config ACL with setACL(version -1), leaving aversion -1.
-    s.subHash(config);
-    s.aversion[config] = -1;
-    s.addHash(config);
+    s.setAversion('/zookeeper/config', config, -1);
     this.store = s;
   }
 
@@ -183,14 +194,36 @@ export class DataTree {
   /** The node's Stat, or undefined if it does not exist. */
   stat(path: string): Stat | undefined {
     const slot = this.store.slots.get(path);
-    return slot === undefined ? undefined : this.statOf(slot);
+    return slot === undefined ? undefined : this.store.stat(slot);
   }
 
   /** Data and Stat (null data stays null), or undefined if the node does not exist. */
   getData(path: string): { data: Uint8Array | null; stat: Stat } | undefined {
     const slot = this.store.slots.get(path);
     if (slot === undefined) return undefined;
-    return { data: this.store.data[slot] ?? null, stat: this.statOf(slot) };
+    return { data: this.store.data[slot] ?? null, stat: this.store.stat(slot) };
+  }
+
+  /**
+   * {@link stat} written into `out` (no allocation, for a reply encoder that reuses one
+   * Stat); returns `out`, or undefined (leaving `out` untouched) if the node does not exist.
+   */
+  statInto(path: string, out: Stat): Stat | undefined {
+    const slot = this.store.slots.get(path);
+    return slot === undefined ? undefined : this.store.statInto(slot, out);
+  }
+
+  /**
+   * {@link getData} written into `out`: its `data` is replaced and its `stat` filled in
+   * place (no allocation). Returns `out`, or undefined (leaving `out` untouched) if the
+   * node does not exist.
+   */
+  getDataInto<T extends { data: Uint8Array | null; stat: Stat }>(path: string, out: T): T | undefined {
+    const slot = this.store.slots.get(path);
+    if (slot === undefined) return undefined;
+    out.data = this.store.data[slot] ?? null;
+    this.store.statInto(slot, out.stat);
+    return out;
   }
 
   /** Child names (unordered, as in ZooKeeper), or undefined if the node does not exist. */
@@ -211,7 +244,7 @@ export class DataTree {
     if (slot === undefined) return undefined;
     let acl = this.store.aclOf(slot);
     if (authIds !== undefined && !this.skipACL && !checkACL(acl, Perms.ADMIN, authIds)) acl = maskDigestIds(acl);
-    return { acl, stat: this.statOf(slot) };
+    return { acl, stat: this.store.stat(slot) };
   }
 
   /** Number of descendants (all levels), or undefined if the node does not exist. */
@@ -299,9 +332,9 @@ export class DataTree {
     const slot = s.slots.get(path);
     if (slot === undefined) return undefined;
     return {
-      version: s.version[slot]!,
-      cversion: s.cversion[slot]!,
-      aversion: s.aversion[slot]!,
+      version: s.version(slot),
+      cversion: s.cversion(slot),
+      aversion: s.aversion(slot),
       ephemeralOwner: s.owner[slot]!,
       numChildren: s.childCount(slot),
       acl: s.aclOf(slot),
@@ -330,13 +363,13 @@ export class DataTree {
     for (const path of this.containerPaths) {
       const slot = s.slots.get(path)!;
       if (s.childCount(slot) !== 0) continue;
-      if (s.cversion[slot]! > 0 || (maxNeverUsed > 0 && now - s.mtime[slot]! > maxNeverUsed)) out.push(path);
+      if (s.cversion(slot) > 0 || (maxNeverUsed > 0 && now - s.mtime(slot) > maxNeverUsed)) out.push(path);
     }
     for (const path of this.ttlPaths) {
       const slot = s.slots.get(path)!;
       if (s.childCount(slot) !== 0) continue;
       const ttl = ttlOf(s.owner[slot]!);
-      if (ttl !== 0 && now - s.mtime[slot]! > ttl) out.push(path);
+      if (ttl !== 0 && now - s.mtime(slot) > ttl) out.push(path);
     }
     return out.sort();
   }
@@ -350,12 +383,18 @@ export class DataTree {
    * `processTxn` does, without corrupting the tree. `lastProcessedZxid` becomes
    * `header.zxid` (if larger) after the whole transaction, error transactions included.
    *
+   * With `{ result: false }` nothing is allocated for the result and undefined is returned.
+   *
    * @throws InvariantError for a body of unknown kind.
    */
-  apply(txn: Txn): ApplyResult {
+  apply(txn: Txn): ApplyResult;
+  apply(txn: Txn, options: ApplyOptions & { readonly result: false }): undefined;
+  apply(txn: Txn, options?: ApplyOptions): ApplyResult | undefined;
+  apply(txn: Txn, options?: ApplyOptions): ApplyResult | undefined {
     const { header, body } = txn;
     const zxid = header.zxid;
-    const events: WatchEvent[] = [];
+    // null: no result wanted, so no events, Stats or outcomes are built.
+    const events: WatchEvent[] | null = options === undefined || options.result !== false ? [] : null;
     let outcome: TxnOutcome;
     let err = 0;
     switch (body.kind) {
@@ -376,10 +415,10 @@ export class DataTree {
       }
     }
     if (zxid > this.lastZxid) this.lastZxid = zxid;
-    return { zxid, err, outcome, events };
+    return events === null ? undefined : { zxid, err, outcome, events };
   }
 
-  private applyOp(op: MultiTxnOp, zxid: Zxid, time: number, events: WatchEvent[]): OpOutcome {
+  private applyOp(op: MultiTxnOp, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
     switch (op.kind) {
       case 'create':
         return this.applyCreate(op, zxid, time, events);
@@ -388,7 +427,7 @@ export class DataTree {
       case 'setData':
         return this.applySetData(op, zxid, time, events);
       case 'setACL':
-        return this.applySetACL(op);
+        return this.applySetACL(op, events !== null);
       case 'check':
         return CHECKED;
       case 'error':
@@ -398,7 +437,7 @@ export class DataTree {
     }
   }
 
-  private applyMulti(body: MultiTxn, zxid: Zxid, time: number, events: WatchEvent[]): TxnOutcome {
+  private applyMulti(body: MultiTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): TxnOutcome {
     const ops = body.ops;
     let anyError = false;
     for (let i = 0; i < ops.length; i++) {
@@ -406,6 +445,10 @@ export class DataTree {
         anyError = true;
         break;
       }
+    }
+    if (events === null) {
+      if (!anyError) for (let i = 0; i < ops.length; i++) this.applyOp(ops[i]!, zxid, time, null);
+      return APPLIED;
     }
     const results: OpOutcome[] = [];
     if (anyError) {
@@ -417,16 +460,16 @@ export class DataTree {
     return { kind: 'multi', results };
   }
 
-  private applyCloseSession(body: CloseSessionTxn, sessionId: SessionId, zxid: Zxid, events: WatchEvent[]): TxnOutcome {
+  private applyCloseSession(body: CloseSessionTxn, sessionId: SessionId, zxid: Zxid, events: WatchEvent[] | null): TxnOutcome {
     const deleted: string[] = [];
     for (const path of body.paths) {
-      if (this.applyDelete(path, zxid, events).kind !== 'error') deleted.push(path);
+      if (this.applyDelete(path, zxid, events).kind !== 'error' && events !== null) deleted.push(path);
     }
     this.sessionTable.delete(sessionId);
     return { kind: 'closeSession', deleted };
   }
 
-  private applyCreate(t: CreateTxn, zxid: Zxid, time: number, events: WatchEvent[]): OpOutcome {
+  private applyCreate(t: CreateTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
     const s = this.store;
     const path = t.path;
     const slash = path.lastIndexOf('/');
@@ -449,22 +492,17 @@ export class DataTree {
     // The parent's child set is small and warm; the global map would be a cache miss.
     if (s.children[parent]?.has(name) === true || (name === '' && s.slots.has(path))) return failed(ErrorCode.NodeExists);
     let parentCVersion = t.parentCVersion;
-    if (parentCVersion === -1) parentCVersion = (s.cversion[parent]! + 1) | 0;
+    if (parentCVersion === -1) parentCVersion = (s.cversion(parent) + 1) | 0;
     // As ZooKeeper: only a larger cversion moves cversion and pzxid (replay safety).
-    if (parentCVersion > s.cversion[parent]!) {
-      s.subHash(parent);
-      s.cversion[parent] = parentCVersion;
-      s.pzxid[parent] = zxid;
-      s.addHash(parent);
-    }
+    s.childCreated(parentPath, parent, name, parentCVersion, zxid);
     const slot = s.add(path, t.data, t.acl, t.ephemeralOwner, zxid, time);
-    s.linkChild(parent, name);
     if (t.ephemeralOwner !== 0n) this.index(path, t.ephemeralOwner, true);
+    if (events === null) return APPLIED;
     events.push({ type: EventType.NodeCreated, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
-    return { kind: 'create', path, stat: this.statOf(slot) };
+    return { kind: 'create', path, stat: s.stat(slot) };
   }
 
-  private applyDelete(path: string, zxid: Zxid, events: WatchEvent[]): OpOutcome {
+  private applyDelete(path: string, zxid: Zxid, events: WatchEvent[] | null): OpOutcome {
     const s = this.store;
     const slot = s.slots.get(path);
     if (slot === undefined) return failed(ErrorCode.NoNode);
@@ -478,40 +516,28 @@ export class DataTree {
     const owner = s.owner[slot]!;
     if (path === this.lastParentPath) this.lastParentPath = null;
     s.remove(path, slot);
-    s.unlinkChild(parent, path.slice(slash + 1));
-    if (zxid > s.pzxid[parent]!) {
-      s.subHash(parent);
-      s.pzxid[parent] = zxid;
-      s.addHash(parent);
-    }
+    s.childDeleted(parentPath, parent, path.slice(slash + 1), zxid);
     if (owner !== 0n) this.index(path, owner, false);
-    events.push({ type: EventType.NodeDeleted, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
+    if (events !== null) events.push({ type: EventType.NodeDeleted, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
     return DELETED;
   }
 
-  private applySetData(t: SetDataTxn, zxid: Zxid, time: number, events: WatchEvent[]): OpOutcome {
+  private applySetData(t: SetDataTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
     const s = this.store;
     const slot = s.slots.get(t.path);
     if (slot === undefined) return failed(ErrorCode.NoNode);
-    s.subHash(slot);
-    s.replaceData(t.path, slot, t.data);
-    s.version[slot] = t.version;
-    s.mzxid[slot] = zxid;
-    s.mtime[slot] = time;
-    s.addHash(slot);
+    s.setData(t.path, slot, t.data, t.version, zxid, time);
+    if (events === null) return APPLIED;
     events.push({ type: EventType.NodeDataChanged, path: t.path });
-    return { kind: 'setData', stat: this.statOf(slot) };
+    return { kind: 'setData', stat: s.stat(slot) };
   }
 
-  private applySetACL(t: SetACLTxn): OpOutcome {
+  private applySetACL(t: SetACLTxn, wantStat: boolean): OpOutcome {
     const s = this.store;
     const slot = s.slots.get(t.path);
     if (slot === undefined) return failed(ErrorCode.NoNode);
-    s.subHash(slot);
-    s.replaceAcl(slot, t.acl);
-    s.aversion[slot] = t.version;
-    s.addHash(slot);
-    return { kind: 'setACL', stat: this.statOf(slot) };
+    s.setAcl(t.path, slot, t.acl, t.version);
+    return wantStat ? { kind: 'setACL', stat: s.stat(slot) } : APPLIED;
   }
 
   /** Add or remove a node in the ephemeral/container/TTL index its owner puts it in. */
@@ -542,26 +568,6 @@ export class DataTree {
       default:
         return;
     }
-  }
-
-  private statOf(slot: number): Stat {
-    const s = this.store;
-    const numChildren = s.childCount(slot);
-    const data = s.data[slot];
-    const owner = s.owner[slot]!;
-    return {
-      czxid: s.czxid[slot]!,
-      mzxid: s.mzxid[slot]!,
-      ctime: s.ctime[slot]!,
-      mtime: s.mtime[slot]!,
-      version: s.version[slot]!,
-      cversion: (Math.imul(s.cversion[slot]!, 2) - numChildren) | 0,
-      aversion: s.aversion[slot]!,
-      ephemeralOwner: owner === 0n || nodeKindOf(owner) !== NodeKind.EPHEMERAL ? 0n : owner,
-      dataLength: data === null || data === undefined ? 0 : data.length,
-      numChildren,
-      pzxid: s.pzxid[slot]!,
-    };
   }
 
   // ------------------------------------------------------------------ snapshot

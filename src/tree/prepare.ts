@@ -82,6 +82,8 @@ export function formatSequence(n: number): string {
   return n < 0 ? '-' + String(-n).padStart(9, '0') : String(n).padStart(10, '0');
 }
 
+const NO_ACL: readonly ACL[] = Object.freeze([]);
+
 function parentPathOf(path: string, lastSlash: number): string {
   return lastSlash === 0 ? '/' : path.slice(0, lastSlash);
 }
@@ -95,8 +97,14 @@ function parentPathOf(path: string, lastSlash: number): string {
 export class RequestPreparer {
   private readonly extendedTypesEnabled: boolean;
   private readonly sessionCheck: ((sessionId: SessionId) => number) | undefined;
-  private queue: ChangeRecord[] = [];
+  // Outstanding records in zxid order: queue[head..tail). Indexes move instead of the
+  // array's length, so a queue that drains after every request allocates nothing.
+  private queue: (ChangeRecord | undefined)[] = [];
   private head = 0;
+  private tail = 0;
+  // The newest outstanding record per path. (Keeping applied entries as stale ones to
+  // spare the Map's delete/insert churn was measured: it saves little for hot paths and
+  // costs much more for unique paths, whose records then outlive the young generation.)
   private readonly byPath = new Map<string, ChangeRecord>();
   // Set while preparing a multi: (path, previous record) pairs to restore on failure.
   private undo: [string, ChangeRecord | undefined][] | null = null;
@@ -111,7 +119,7 @@ export class RequestPreparer {
 
   /** Number of outstanding change records (for tests and metrics). */
   get outstandingCount(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
   }
 
   /**
@@ -152,26 +160,35 @@ export class RequestPreparer {
   /** Forget outstanding changes with zxid ≤ `zxid` (the tree has applied them). */
   applied(zxid: Zxid): void {
     const queue = this.queue;
+    const tail = this.tail;
     let head = this.head;
-    while (head < queue.length && queue[head]!.zxid <= zxid) {
+    if (head === tail || queue[head]!.zxid > zxid) return;
+    const byPath = this.byPath;
+    do {
       const record = queue[head]!;
-      if (this.byPath.get(record.path) === record) this.byPath.delete(record.path);
+      if (byPath.get(record.path) === record) byPath.delete(record.path);
+      queue[head] = undefined;
       head++;
+    } while (head < tail && queue[head]!.zxid <= zxid);
+    if (head === tail) {
+      this.head = 0;
+      this.tail = 0;
+      if (queue.length > 65536) this.queue = []; // release a burst's backing store
+    } else if (head > 1024 && head * 2 > tail) {
+      queue.copyWithin(0, head, tail);
+      queue.fill(undefined, tail - head, tail);
+      this.head = 0;
+      this.tail = tail - head;
+    } else {
+      this.head = head;
     }
-    if (head === queue.length) {
-      queue.length = 0;
-      head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      this.queue = queue.slice(head);
-      head = 0;
-    }
-    this.head = head;
   }
 
   /** Forget every outstanding change (the prepared transactions will never be applied). */
   reset(): void {
     this.queue = [];
     this.head = 0;
+    this.tail = 0;
     this.byPath.clear();
   }
 
@@ -190,28 +207,45 @@ export class RequestPreparer {
     return change !== undefined ? change.exists : this.tree.exists(path);
   }
 
-  private addChange(record: ChangeRecord): void {
-    if (this.undo !== null) this.undo.push([record.path, this.byPath.get(record.path)]);
-    this.queue.push(record);
-    this.byPath.set(record.path, record);
+  /** Record a node's state as of `zxid` (every record is built here: one object shape). */
+  private addChange(
+    path: string,
+    zxid: Zxid,
+    exists: boolean,
+    version: number,
+    cversion: number,
+    aversion: number,
+    ephemeralOwner: bigint,
+    numChildren: number,
+    acl: readonly ACL[],
+  ): void {
+    const record: ChangeRecord = { zxid, path, exists, version, cversion, aversion, ephemeralOwner, numChildren, acl };
+    if (this.undo !== null) this.undo.push([path, this.byPath.get(path)]);
+    this.queue[this.tail++] = record;
+    this.byPath.set(path, record);
   }
 
-  private change(path: string, zxid: Zxid, base: NodeInfo, update: Partial<NodeInfo>): void {
-    this.addChange({
-      zxid,
-      path,
-      exists: true,
-      version: update.version ?? base.version,
-      cversion: update.cversion ?? base.cversion,
-      aversion: update.aversion ?? base.aversion,
-      ephemeralOwner: base.ephemeralOwner,
-      numChildren: update.numChildren ?? base.numChildren,
-      acl: update.acl ?? base.acl,
-    });
+  /** Record `base` with new versions, child count and ACL (its owner stays). */
+  private change(
+    path: string,
+    zxid: Zxid,
+    base: NodeInfo,
+    version: number,
+    cversion: number,
+    aversion: number,
+    numChildren: number,
+    acl: readonly ACL[],
+  ): void {
+    this.addChange(path, zxid, true, version, cversion, aversion, base.ephemeralOwner, numChildren, acl);
+  }
+
+  /** Record a parent with one child less. */
+  private childGone(path: string, zxid: Zxid, parent: NodeInfo): void {
+    this.change(path, zxid, parent, parent.version, parent.cversion, parent.aversion, parent.numChildren - 1, parent.acl);
   }
 
   private removal(path: string, zxid: Zxid): void {
-    this.addChange({ zxid, path, exists: false, version: -1, cversion: 0, aversion: 0, ephemeralOwner: 0n, numChildren: 0, acl: [] });
+    this.addChange(path, zxid, false, -1, 0, 0, 0n, 0, NO_ACL);
   }
 
   private checkPerm(acl: readonly ACL[], perm: number, authIds: readonly Id[]): void {
@@ -240,29 +274,28 @@ export class RequestPreparer {
       case OpCode.setData: {
         this.checkSession(header.sessionId);
         const path = op.path;
-        validatePath(path);
-        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        const node = this.record(path) ?? missing(path);
         this.checkPerm(node.acl, Perms.WRITE, authIds);
         const version = nextVersion(node.version, op.version);
-        this.change(path, header.zxid, node, { version });
+        this.change(path, header.zxid, node, version, node.cversion, node.aversion, node.numChildren, node.acl);
         return { kind: 'setData', path, data: op.data ?? null, version };
       }
       case OpCode.setACL: {
         this.checkSession(header.sessionId);
         const path = op.path;
-        validatePath(path);
+        const found = this.record(path);
+        if (found === undefined) validatePath(path); // (an existing node's path is valid)
         const acl = fixupACL(op.acl ?? [], authIds, path);
-        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        const node = found ?? fail(ErrorCode.NoNode);
         this.checkPerm(node.acl, Perms.ADMIN, authIds);
         const version = nextVersion(node.aversion, op.version);
-        this.change(path, header.zxid, node, { aversion: version, acl });
+        this.change(path, header.zxid, node, node.version, node.cversion, version, node.numChildren, acl);
         return { kind: 'setACL', path, acl, version };
       }
       case OpCode.check: {
         this.checkSession(header.sessionId);
         const path = op.path;
-        validatePath(path);
-        const node = this.record(path) ?? fail(ErrorCode.NoNode);
+        const node = this.record(path) ?? missing(path);
         this.checkPerm(node.acl, Perms.READ, authIds);
         // As ZooKeeper's CheckVersionTxn: the version a write would have produced.
         return { kind: 'check', path, version: nextVersion(node.version, op.version) };
@@ -308,8 +341,8 @@ export class RequestPreparer {
             : 0n;
     const parentCVersion = (parent.cversion + 1) | 0;
     const zxid = header.zxid;
-    this.change(parentPath, zxid, parent, { cversion: parentCVersion, numChildren: parent.numChildren + 1 });
-    this.addChange({ zxid, path: finalPath, exists: true, version: 0, cversion: 0, aversion: 0, ephemeralOwner, numChildren: 0, acl });
+    this.change(parentPath, zxid, parent, parent.version, parentCVersion, parent.aversion, parent.numChildren + 1, parent.acl);
+    this.addChange(finalPath, zxid, true, 0, 0, 0, ephemeralOwner, 0, acl);
     return { kind: 'create', path: finalPath, data: op.data ?? null, acl, ephemeralOwner, parentCVersion };
   }
 
@@ -322,7 +355,7 @@ export class RequestPreparer {
     const node = this.record(path) ?? fail(ErrorCode.NoNode);
     nextVersion(node.version, version);
     if (node.numChildren > 0) fail(ErrorCode.NotEmpty);
-    this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+    this.childGone(parentPath, header.zxid, parent);
     this.removal(path, header.zxid);
     return { kind: 'delete', path };
   }
@@ -334,14 +367,14 @@ export class RequestPreparer {
     if (node.numChildren > 0) fail(ErrorCode.NotEmpty);
     if (node.ephemeralOwner !== 0n && nodeKindOf(node.ephemeralOwner) === NodeKind.EPHEMERAL) fail(ErrorCode.BadVersion);
     const parent = this.record(parentPath) ?? fail(ErrorCode.NoNode);
-    this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+    this.childGone(parentPath, header.zxid, parent);
     this.removal(path, header.zxid);
     return { kind: 'delete', path };
   }
 
   /** §12.2: ops validated in order against outstanding state; all or nothing. */
   private prepareMulti(header: TxnHeader, ops: readonly MultiWriteOp[], authIds: readonly Id[]): MultiTxn {
-    const mark = this.queue.length;
+    const mark = this.tail;
     const undo: [string, ChangeRecord | undefined][] = [];
     this.undo = undo;
     const out: MultiTxnOp[] = [];
@@ -363,7 +396,8 @@ export class RequestPreparer {
     if (failedAt < 0) return { kind: 'multi', ops: out };
 
     // Roll back this multi's change records, newest first.
-    this.queue.length = mark;
+    this.queue.fill(undefined, mark, this.tail);
+    this.tail = mark;
     for (let i = undo.length - 1; i >= 0; i--) {
       const [path, previous] = undo[i]!;
       if (previous === undefined) this.byPath.delete(path);
@@ -381,7 +415,7 @@ export class RequestPreparer {
   private prepareCloseSession(header: TxnHeader): CloseSessionTxn {
     const sessionId = header.sessionId;
     const paths = new Set(this.tree.ephemeralsOf(sessionId));
-    for (let i = this.head; i < this.queue.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const record = this.queue[i]!;
       if (!record.exists) paths.delete(record.path);
       else if (record.ephemeralOwner === sessionId) paths.add(record.path);
@@ -390,11 +424,22 @@ export class RequestPreparer {
     for (const path of sorted) {
       const parentPath = parentPathOf(path, path.lastIndexOf('/'));
       const parent = this.record(parentPath);
-      if (parent !== undefined) this.change(parentPath, header.zxid, parent, { numChildren: parent.numChildren - 1 });
+      if (parent !== undefined) this.childGone(parentPath, header.zxid, parent);
       this.removal(path, header.zxid);
     }
     return { kind: 'closeSession', paths: sorted };
   }
+}
+
+/**
+ * The failure for a node that does not exist: BadArguments for an invalid path, else
+ * NoNode. Looking a node up before validating its path is safe because every node's
+ * path (in the tree or outstanding) was validated when it was created, and the lookup
+ * has no effect; it spares the common case (the node exists) the validation scan.
+ */
+function missing(path: string): never {
+  validatePath(path);
+  return fail(ErrorCode.NoNode);
 }
 
 /** `checkAndIncVersion`: -1 matches anything; returns the incremented (int-wrapped) version. */

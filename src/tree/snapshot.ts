@@ -167,14 +167,14 @@ export function encodeSnapshot(store: NodeStore, sessions: ReadonlyMap<SessionId
   for (const [path, slot] of s.slots) {
     w.str(path);
     w.ensure(1 + 5 * 8 + 3 * 4 + 4 + 8);
-    const czxid = s.czxid[slot]!;
-    const mzxid = s.mzxid[slot]!;
-    const pzxid = s.pzxid[slot]!;
-    const ctime = s.ctime[slot]!;
-    const mtime = s.mtime[slot]!;
-    const version = s.version[slot]!;
-    const cversion = s.cversion[slot]!;
-    const aversion = s.aversion[slot]!;
+    const czxid = s.czxid(slot);
+    const mzxid = s.mzxid(slot);
+    const pzxid = s.pzxid(slot);
+    const ctime = s.ctime(slot);
+    const mtime = s.mtime(slot);
+    const version = s.version(slot);
+    const cversion = s.cversion(slot);
+    const aversion = s.aversion(slot);
     const owner = s.owner[slot]!;
     const data = s.data[slot] ?? null;
     let flags = 0;
@@ -195,7 +195,7 @@ export function encodeSnapshot(store: NodeStore, sessions: ReadonlyMap<SessionId
       w.i32(cversion);
       w.i32(aversion);
     }
-    w.u32(remap[s.aclId[slot]!]!);
+    w.u32(remap[s.aclIdOf(slot)]!);
     if (flags & F_OWNER) w.i64(owner);
     if (data !== null) w.bytes(data);
   }

@@ -36,6 +36,7 @@
  * (`compareToBaseline` in kazoo/expectations.ts) requires every kazoo test that passes
  * against Apache ZooKeeper to pass against zoostate.
  */
+import { zoostateTarget } from './zoostate/target.js';
 import { apacheZooKeeperAvailable, startEnsemble, startStandalone, type ApacheZooKeeper, type ApacheZooKeeperOptions } from '../support/apache-zookeeper.js';
 
 /** Server settings every target must honour. */
@@ -118,6 +119,7 @@ export const apacheTarget: TargetFactory = async (settings) => {
 /** Every target the harnesses know, by the name used in `ZOOSTATE_COMPAT_TARGETS`. */
 export const TARGETS: Readonly<Record<string, TargetFactory>> = {
   apache: apacheTarget,
+  zoostate: zoostateTarget,
 };
 
 /** One selected target. */

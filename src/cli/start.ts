@@ -1,0 +1,188 @@
+/**
+ * `zoostate start`: an ensemble in this process serving ZooKeeper clients on TCP. Prints
+ * exactly one line on stdout, `ready host:port,host:port,...`, once every server serves;
+ * SIGTERM/SIGINT shut it down cleanly (exit 0).
+ */
+import { join } from 'node:path';
+import type { EnsembleTransport } from '../server/ensemble.js';
+import { startEnsemble, type Ensemble } from '../server/ensemble.js';
+import { parseWhitelist } from '../server/four-letter-words.js';
+import { serveEnsemble, type EnsemblePorts } from '../server/serve.js';
+import { FileStorage } from '../storage/file.js';
+import { UsageError, integerOption, parseOptions, stringOption, type OptionSpec } from './args.js';
+import { runUntilSignal, stderrLogger } from './lifecycle.js';
+
+/** `zoostate start --help`. */
+export const START_HELP = `Usage: zoostate start [options]
+
+Run a ZooKeeper ensemble in this process: N voting servers and M observers, each
+serving ZooKeeper clients (any ZooKeeper client library, zkCli, zoostate's client)
+on its own TCP port. Prints one line once every server serves:
+
+  ready 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
+
+SIGTERM or SIGINT (Ctrl-C) shuts every server down cleanly (exit code 0).
+
+Options:
+  --servers N              voting servers (default 3)
+  --observers M            observers, after the voters (default 0)
+  --port P                 client port of the first server; the others get P+1, P+2, ...
+                           0 = any free port for each server (default 2181)
+  --host H                 address to listen on (default 127.0.0.1)
+  --data-dir D             durable storage: server i keeps its log and snapshots in D/i
+                           (default: memory only)
+  --transport T            how the servers talk: inproc (default), worker, tcp
+  --tick-time MS           ZAB tick in ms (default 50)
+  --min-session-timeout MS smallest session timeout granted (default 2 x tick time)
+  --max-session-timeout MS largest session timeout granted (default 60000)
+  --max-client-cnxns N     connections per client IP address, 0 = unlimited (default 60)
+  --4lw-whitelist LIST     enabled four-letter words, comma-separated, or * (default *)
+  --extended-types         allow TTL nodes (zookeeper.extendedTypesEnabled)
+  --secret S               peer secret for --transport tcp (default: env ZOOSTATE_SECRET,
+                           else a development secret)
+  --quiet                  do not log client-port events on stderr
+  -h, --help               show this help
+`;
+
+const SPEC: Record<string, OptionSpec> = {
+  servers: { type: 'integer' },
+  observers: { type: 'integer' },
+  port: { type: 'integer' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  transport: { type: 'string' },
+  'tick-time': { type: 'integer' },
+  'min-session-timeout': { type: 'integer' },
+  'max-session-timeout': { type: 'integer' },
+  'max-client-cnxns': { type: 'integer' },
+  '4lw-whitelist': { type: 'string' },
+  'extended-types': { type: 'boolean' },
+  secret: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** The settings of `zoostate start`. */
+export interface StartSettings {
+  servers: number;
+  observers: number;
+  port: number;
+  host: string;
+  dataDir: string | undefined;
+  transport: EnsembleTransport;
+  tickTime: number | undefined;
+  minSessionTimeout: number | undefined;
+  maxSessionTimeout: number | undefined;
+  maxClientCnxns: number;
+  whitelist: '*' | readonly string[];
+  extendedTypes: boolean;
+  secret: string | undefined;
+  quiet: boolean;
+}
+
+/** Parse `zoostate start`'s arguments (throws `UsageError`); undefined for `--help`. */
+export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): StartSettings | undefined {
+  const args = parseOptions(argv, SPEC);
+  if (args.options.get('help') === true) return undefined;
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const transport = stringOption(args, 'transport') ?? 'inproc';
+  if (transport !== 'inproc' && transport !== 'worker' && transport !== 'tcp') throw new UsageError(`--transport must be inproc, worker or tcp, got '${transport}'`);
+  const servers = integerOption(args, 'servers', 3, 1, 255);
+  const observers = integerOption(args, 'observers', 0, 0, 255 - servers);
+  const port = integerOption(args, 'port', 2181, 0, 65535);
+  if (port !== 0 && port + servers + observers - 1 > 65535) throw new UsageError(`--port ${port} leaves no room for ${servers + observers} servers`);
+  const tick = args.options.get('tick-time');
+  const min = args.options.get('min-session-timeout');
+  const max = args.options.get('max-session-timeout');
+  return {
+    servers,
+    observers,
+    port,
+    host: stringOption(args, 'host') ?? '127.0.0.1',
+    dataDir: stringOption(args, 'data-dir'),
+    transport,
+    tickTime: tick === undefined ? undefined : integerOption(args, 'tick-time', 50, 1),
+    minSessionTimeout: min === undefined ? undefined : integerOption(args, 'min-session-timeout', 0, 1),
+    maxSessionTimeout: max === undefined ? undefined : integerOption(args, 'max-session-timeout', 0, 1),
+    maxClientCnxns: integerOption(args, 'max-client-cnxns', 60, 0),
+    whitelist: parseWhitelist(stringOption(args, '4lw-whitelist')),
+    extendedTypes: args.options.get('extended-types') === true,
+    secret: stringOption(args, 'secret') ?? env['ZOOSTATE_SECRET'],
+    quiet: args.options.get('quiet') === true,
+  };
+}
+
+/** A running `zoostate start`. */
+export interface StartedEnsemble {
+  ensemble: Ensemble;
+  ports: EnsemblePorts;
+  close(): Promise<void>;
+}
+
+/** Start the ensemble and its client ports; resolves once every server serves. */
+export async function startServing(settings: StartSettings): Promise<StartedEnsemble> {
+  const log = settings.quiet ? undefined : stderrLogger('zoostate: ');
+  const dataDir = settings.dataDir;
+  const ensemble = await startEnsemble({
+    servers: settings.servers,
+    observers: settings.observers,
+    transport: settings.transport,
+    ...(settings.tickTime !== undefined ? { tickTime: settings.tickTime } : {}),
+    ...(dataDir !== undefined ? { storage: (id: number) => new FileStorage({ dir: join(dataDir, String(id)) }) } : {}),
+    ...(settings.secret !== undefined ? { secret: settings.secret } : {}),
+    extendedTypesEnabled: settings.extendedTypes,
+    session: {
+      ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
+      ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
+    },
+  });
+  let ports: EnsemblePorts;
+  try {
+    ports = await serveEnsemble(ensemble, {
+      host: settings.host,
+      port: settings.port,
+      limits: { maxClientCnxns: settings.maxClientCnxns },
+      fourLetterWords: settings.whitelist,
+      ...(log !== undefined ? { log } : {}),
+      info: (id) => (dataDir !== undefined ? { dataDir: join(dataDir, String(id)) } : {}),
+    });
+  } catch (error) {
+    await ensemble.close();
+    throw error;
+  }
+  await whenAllServing(ensemble);
+  return {
+    ensemble,
+    ports,
+    close: async () => {
+      await ports.close();
+      await ensemble.close();
+    },
+  };
+}
+
+/** Resolves once every server of `ensemble` serves. */
+export function whenAllServing(ensemble: Ensemble): Promise<void> {
+  const all = (): boolean => ensemble.servers.every((s) => s.serving);
+  if (all()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!all()) return;
+      for (const s of ensemble.servers) s.off('serving', check);
+      resolve();
+    };
+    for (const s of ensemble.servers) s.on('serving', check);
+  });
+}
+
+/** `zoostate start`: resolves with the exit code after a signal. */
+export async function startCommand(argv: readonly string[]): Promise<number> {
+  const settings = parseStartArgs(argv);
+  if (settings === undefined) {
+    process.stdout.write(START_HELP);
+    return 0;
+  }
+  const started = await startServing(settings);
+  process.stdout.write(`ready ${started.ports.connectString}\n`);
+  return runUntilSignal(() => started.close());
+}
