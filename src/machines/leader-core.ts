@@ -365,6 +365,14 @@ export class LeaderCore implements RoleCore {
     const observer = message.type === 'observerInfo';
     const known = observer ? membership.observers.includes(from) : membership.voters.includes(from);
     if (!known || from === this.host.self) return; // not a member in that role: refuse
+    if (this.newEpoch >= 0 && message.acceptedEpoch > this.newEpoch) {
+      // It promised a later epoch (to a leader attempt that never got established) and
+      // must refuse this one, so it cannot join while this leader lasts (ZooKeeper's
+      // learner throws and elects this leader again, and again). Step down: every new
+      // epoch exceeds what its quorum accepted, so the voter gets in within a round or two.
+      this.fail(`server ${from} accepted epoch ${message.acceptedEpoch}, above this leader's ${this.newEpoch}`);
+      return;
+    }
     let handle = this.learners.get(from);
     if (handle !== undefined && (handle.stage === 'info' || handle.stage === 'epochSent')) {
       // A repeat of the same handshake (learners resend until LEADERINFO arrives).

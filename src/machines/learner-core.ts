@@ -5,6 +5,9 @@
  * milestones (`LearnerEvent`).
  *
  * Stream handling, in every phase after discovery:
+ * - The first message after ACKEPOCH must be DIFF, TRUNC or SNAP (as in ZooKeeper's
+ *   `syncWithLeader`); anything else means the batch carrying the sync data was lost and
+ *   fails the role. A DIFF's history must have fully arrived by NEWLEADER.
  * - PROPOSAL / INFORM: must extend the history without a gap (next counter of the same
  *   epoch, or counter 1 of a later one); repeats are ignored, a gap fails the role (the
  *   transport lost something: resynchronize). All transactions of one batch are logged

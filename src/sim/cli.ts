@@ -10,7 +10,8 @@
  *   --seed S           run exactly seed S (same as --from S --seeds 1)
  *   --servers 3|5      voting servers (default 3)
  *   --observers M      observers (default: drawn per seed, 0 or 1)
- *   --faults PROFILE   none | light | heavy | network | crash | mixed (default mixed)
+ *   --faults PROFILE   none | light | heavy | network | crash | mixed (default) | chaos
+ *                      (chaos = heavy + duplicated batches, which TCP never produces)
  *   --ops K            client operations per seed (default 200)
  *   --trace            print the event log of each seed run (use with --seed)
  *   --trace-network    include every network delivery in the trace

@@ -274,9 +274,12 @@ describeTargets('node-zookeeper-client 1.1.3', { servers: 1 }, (target) => {
       assert.equal(await errorCode(impostor.getData(path)), Exception.NO_AUTH);
       assert.equal(await errorCode(anonymous.setData(path, Buffer.from('x'))), Exception.NO_AUTH);
       assert.equal((await friend.getData(path)).data.toString(), 'private');
-      // No CREATE permission, even for the owner; exists needs none.
+      // No CREATE permission, even for the owner.
       assert.equal(await errorCode(owner.create(`${path}/child`)), Exception.NO_AUTH);
-      assert.ok((await anonymous.exists(path)) !== null);
+      // exists needs no permission in Debian's 3.8.0; from 3.8.4 on it needs READ,
+      // which zoostate follows (reference §10.7).
+      if (target().name.startsWith('Apache')) assert.ok((await anonymous.exists(path)) !== null);
+      else assert.equal(await errorCode(anonymous.exists(path)), Exception.NO_AUTH);
       await friend.remove(path);
     } finally {
       await closeAll();
