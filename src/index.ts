@@ -62,6 +62,12 @@ export type {
 export { createQuorumServer, startQuorumServer, membershipOf, DEFAULT_PEER_SECRET } from './server/server-config.js';
 export type { QuorumServerConfig, ServerAddress } from './server/server-config.js';
 export { MemoryStorage } from './storage/memory.js';
+export { FileStorage, fileStorageFactory, StorageCorruptionError } from './storage/file.js';
+export type { FileStorageOptions } from './storage/file.js';
+// Injected time and chance: pass a VirtualClock and seededRandom(seed) to replay a run exactly.
+export { systemClock, type Clock } from './runtime/clock.js';
+export { seededRandom, systemRandom, type Random } from './runtime/random.js';
+export { VirtualClock } from './sim/virtual-clock.js';
 export type { MemoryStorageOptions, MemoryStorageStats } from './storage/memory.js';
 export type { Storage, StorageFactory, StorageDone, Snapshot, DurableState } from './storage/types.js';
 export { machineDefinitions, machineDefinition, DEFAULT_ZAB_TIMING } from './machines/index.js';
