@@ -4,10 +4,14 @@
  * physical limit the consensus layer is compared against), and measure setData, getData,
  * memory per znode, snapshot size and speed, and the watch registry (bench/tree/watches.ts).
  *
+ * Rates are per CPU-second of this process (bench/tree/cpu-time.ts), so a loaded machine
+ * does not distort them; the per-operation CPU breakdown is bench/tree/micro.ts, whose
+ * metrics are appended here.
+ *
  * Run: `node --expose-gc --import tsx bench/tree/index.ts [--quick] [--json]`.
  * Fixed metric names: `tree.creates_per_s` (apply rate of the build), `tree.bytes_per_znode`.
  */
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { OpCode } from '../../src/protocol/constants.js';
 import type { CreateRequest, SetDataRequest } from '../../src/protocol/records.js';
 import type { Txn } from '../../src/protocol/txn.js';
@@ -16,6 +20,8 @@ import { OPEN_ACL_UNSAFE } from '../../src/tree/acl.js';
 import { DataTree } from '../../src/tree/data-tree.js';
 import { RequestPreparer } from '../../src/tree/prepare.js';
 import { heapUsedAfterGc, quick, report, type Metric } from '../report.js';
+import { cpuNow } from './cpu-time.js';
+import { measureTreeCpu } from './micro.js';
 import { measureWatchTrigger } from './watches.js';
 
 const N = quick ? 100_000 : 1_000_000;
@@ -43,7 +49,7 @@ function pathOf(i: number): string {
 }
 
 function seconds(start: number): number {
-  return (performance.now() - start) / 1000;
+  return (cpuNow() - start) / 1000;
 }
 
 let zxidCounter = 0;
@@ -58,7 +64,7 @@ const parents = Math.ceil(N / FANOUT);
 // Baseline measured in this run: inserting the same paths into a plain Map.
 {
   const map = new Map<string, { v: number }>();
-  const start = performance.now();
+  const start = cpuNow();
   for (let i = 0; i < N; i++) map.set(pathOf(i), { v: i });
   metrics.push({ metric: 'baseline.map_set_per_s', value: Math.round(N / seconds(start)), unit: 'ops/s', note: 'plain Map<string, object> insert' });
 }
@@ -93,11 +99,11 @@ const tree = new DataTree();
   for (let base = 0; base < N; base += CHUNK) {
     const n = Math.min(CHUNK, N - base);
     for (let i = 0; i < n; i++) requests[i] = mk(pathOf(base + i), payload(base + i));
-    const t0 = performance.now();
+    const t0 = cpuNow();
     for (let i = 0; i < n; i++) batch[i] = preparer.prepare(header(), requests[i]!);
-    const t1 = performance.now();
+    const t1 = cpuNow();
     for (let i = 0; i < n; i++) tree.apply(batch[i]!);
-    const t2 = performance.now();
+    const t2 = cpuNow();
     prepareMs += t1 - t0;
     applyMs += t2 - t1;
   }
@@ -126,7 +132,7 @@ metrics.push({ metric: 'tree.overhead_bytes_per_znode', value: Math.round(bytesP
     requests[i] = { type: OpCode.setData, path: pathOf(n), data: payload(i), version: -1 };
   }
   const prepared: Txn[] = new Array(ops);
-  let start = performance.now();
+  let start = cpuNow();
   for (let i = 0; i < ops; i++) {
     const txn = preparer.prepare(header(), requests[i]!);
     tree.apply(txn);
@@ -135,7 +141,7 @@ metrics.push({ metric: 'tree.overhead_bytes_per_znode', value: Math.round(bytesP
   metrics.push({ metric: 'tree.prepare_apply_setdata_per_s', value: Math.round(ops / seconds(start)), unit: 'ops/s' });
   // Apply alone: re-apply the same txns with later zxids (setData txns carry absolute versions).
   for (const txn of prepared) txn.header = header();
-  start = performance.now();
+  start = cpuNow();
   for (let i = 0; i < ops; i++) tree.apply(prepared[i]!);
   metrics.push({ metric: 'tree.setdata_per_s', value: Math.round(ops / seconds(start)), unit: 'ops/s', note: 'apply alone' });
 }
@@ -145,7 +151,7 @@ metrics.push({ metric: 'tree.overhead_bytes_per_znode', value: Math.round(bytesP
   const reads = quick ? 200_000 : 1_000_000;
   const paths = Array.from({ length: reads }, (_, i) => pathOf((i * 104729) % N));
   let bytes = 0;
-  const start = performance.now();
+  const start = cpuNow();
   for (let i = 0; i < reads; i++) bytes += tree.getData(paths[i]!)!.stat.dataLength;
   metrics.push({ metric: 'tree.getdata_per_s', value: Math.round(reads / seconds(start)), unit: 'ops/s' });
   if (bytes !== reads * DATA_BYTES) throw new Error('getData returned unexpected sizes');
@@ -153,13 +159,13 @@ metrics.push({ metric: 'tree.overhead_bytes_per_znode', value: Math.round(bytesP
 
 // ---------------------------------------------------------------- snapshot
 {
-  let start = performance.now();
+  let start = cpuNow();
   const snap = tree.serialize();
   const serializeSeconds = seconds(start);
   const mb = snap.length / 1e6;
   metrics.push({ metric: 'tree.snapshot_bytes_per_znode', value: Math.round(snap.length / tree.nodeCount), unit: 'B' });
   metrics.push({ metric: 'tree.snapshot_serialize_mb_per_s', value: mb / serializeSeconds, unit: 'MB/s' });
-  start = performance.now();
+  start = cpuNow();
   const restored = DataTree.deserialize(snap);
   const deserializeSeconds = seconds(start);
   metrics.push({ metric: 'tree.snapshot_deserialize_mb_per_s', value: mb / deserializeSeconds, unit: 'MB/s' });
@@ -168,4 +174,5 @@ metrics.push({ metric: 'tree.overhead_bytes_per_znode', value: Math.round(bytesP
 
 gcObserver.disconnect();
 metrics.push(...measureWatchTrigger());
+metrics.push(...measureTreeCpu());
 report('tree', metrics);

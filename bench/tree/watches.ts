@@ -4,12 +4,12 @@
  * cost of a trigger nobody watches. Imported by bench/tree/index.ts; runnable alone:
  * `node --expose-gc --import tsx bench/tree/watches.ts [--quick] [--json]`.
  */
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { EventType } from '../../src/protocol/constants.js';
 import type { WatchEvent } from '../../src/tree/events.js';
 import { WatchRegistry } from '../../src/tree/watches.js';
 import { heapUsedAfterGc, quick, report, type Metric } from '../report.js';
+import { cpuNow } from './cpu-time.js';
 
 /** Stand-in for a server connection: an object identity with a delivery counter. */
 interface Conn {
@@ -52,12 +52,12 @@ export function measureWatchTrigger(): Metric[] {
   const oneShotTimes: number[] = [];
   const registry = new WatchRegistry<Conn>();
   for (let rep = 0; rep < reps; rep++) {
-    let t0 = performance.now();
+    let t0 = cpuNow();
     for (let i = 0; i < n; i++) registry.addDataWatch(conns[i]!, '/hot');
-    registerTimes.push(performance.now() - t0);
-    t0 = performance.now();
+    registerTimes.push(cpuNow() - t0);
+    t0 = cpuNow();
     const delivered = registry.trigger(changed, deliver);
-    oneShotTimes.push(performance.now() - t0);
+    oneShotTimes.push(cpuNow() - t0);
     if (delivered !== n) throw new Error(`one-shot trigger delivered ${delivered}, expected ${n}`);
   }
   const oneShotMs = median(oneShotTimes);
@@ -75,9 +75,9 @@ export function measureWatchTrigger(): Metric[] {
   const heapAfter = heapUsedAfterGc();
   const persistentTimes: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
-    const t0 = performance.now();
+    const t0 = cpuNow();
     persistent.trigger(changed, deliver);
-    persistentTimes.push(performance.now() - t0);
+    persistentTimes.push(cpuNow() - t0);
   }
   const persistentMs = median(persistentTimes);
   metrics.push(
@@ -94,9 +94,9 @@ export function measureWatchTrigger(): Metric[] {
   const leafEvent: WatchEvent = { type: EventType.NodeDataChanged, path: leaf };
   const recursiveTimes: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
-    const t0 = performance.now();
+    const t0 = cpuNow();
     const delivered = recursive.trigger(leafEvent, deliver);
-    recursiveTimes.push(performance.now() - t0);
+    recursiveTimes.push(cpuNow() - t0);
     if (delivered !== nRecursive) throw new Error(`recursive trigger delivered ${delivered}, expected ${nRecursive}`);
   }
   const recursiveMs = median(recursiveTimes);
@@ -109,12 +109,12 @@ export function measureWatchTrigger(): Metric[] {
   // recursive watch somewhere, which forces the ancestor walk).
   const idle = quick ? 100_000 : 1_000_000;
   const unwatched: WatchEvent = { type: EventType.NodeDataChanged, path: '/other/x/y/z' };
-  let t0 = performance.now();
+  let t0 = cpuNow();
   for (let i = 0; i < idle; i++) persistent.trigger(unwatched, deliver);
-  const plainNs = ((performance.now() - t0) * 1e6) / idle;
-  t0 = performance.now();
+  const plainNs = ((cpuNow() - t0) * 1e6) / idle;
+  t0 = cpuNow();
   for (let i = 0; i < idle; i++) recursive.trigger(unwatched, deliver);
-  const walkNs = ((performance.now() - t0) * 1e6) / idle;
+  const walkNs = ((cpuNow() - t0) * 1e6) / idle;
   metrics.push(
     { metric: 'tree.watch_trigger_unwatched_ns', value: plainNs, unit: 'ns/trigger', note: 'no recursive watches' },
     { metric: 'tree.watch_trigger_unwatched_walk_ns', value: walkNs, unit: 'ns/trigger', note: 'recursive watch elsewhere, depth 4' },

@@ -4,7 +4,7 @@
  * replica that applies the same transactions in the same order reaches the same tree and
  * the same digest. Reads never validate paths (§10.2): a malformed path is just missing.
  *
- * Storage is columnar (see `node-store.ts`); this module holds the semantics: stat
+ * Storage is slot-based (see `node-store.ts`); this module holds the semantics: stat
  * update rules (§10.5), the initial tree (§10.1), watch events in ZooKeeper's order
  * (§13.2), indexes of ephemerals, containers and TTL nodes, and live sessions.
  */
@@ -461,12 +461,12 @@ export class DataTree {
   }
 
   private applyCloseSession(body: CloseSessionTxn, sessionId: SessionId, zxid: Zxid, events: WatchEvent[] | null): TxnOutcome {
-    const deleted: string[] = [];
+    const deleted: string[] | null = events === null ? null : [];
     for (const path of body.paths) {
-      if (this.applyDelete(path, zxid, events).kind !== 'error' && events !== null) deleted.push(path);
+      if (this.applyDelete(path, zxid, events).kind !== 'error' && deleted !== null) deleted.push(path);
     }
     this.sessionTable.delete(sessionId);
-    return { kind: 'closeSession', deleted };
+    return deleted === null ? APPLIED : { kind: 'closeSession', deleted };
   }
 
   private applyCreate(t: CreateTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {

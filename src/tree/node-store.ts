@@ -1,20 +1,20 @@
 /**
- * Columnar storage of znodes. A znode is a small integer *slot*; `slots` maps each path
- * to its slot (ZooKeeper's flat `nodes` map). A slot's stat lives in one 64-byte row of
- * a shared buffer (five float64 zxids/times, then six int32s: versions, child count,
- * data length and node kind), so reading a Stat touches one or two cache lines instead
- * of one per field; data, owner and children live in plain arrays indexed by slot. With
- * a million znodes this avoids a JS object plus boxed doubles per node.
+ * Slot storage of znodes. A znode is a small integer *slot*; `slots` maps each path to
+ * its slot (ZooKeeper's flat `nodes` map). A slot's stat lives in one 64-byte row of a
+ * shared buffer (five float64 zxids/times, then six int32s: versions, child count, data
+ * length and node kind), so reading a Stat touches one or two cache lines instead of
+ * one per field; data, owner and children live in plain arrays indexed by slot. With a
+ * million znodes this avoids a JS object plus boxed doubles per node.
  *
  * The store also keeps the tree digest: the sum, over every node, of a 64-bit hash of
  * (path, data, ACL, stored stat fields), as two independent 32-bit sums, so equal trees
  * have equal digests whatever their history. It is maintained lazily: a change only
  * marks its node dirty (with its path); the dirty nodes are re-hashed when the digest is
- * read, or when more than `DIRTY_LIMIT` are pending. A node changed many times between
- * two reads is hashed once, and the apply path does no hashing at all. Each node's
- * counted hash is remembered so a re-hash (or a removal) subtracts exactly what was
- * added. A removed node's slot is not reused until the pending hashes are settled, so a
- * pending (slot, path) entry always names the node that occupies the slot.
+ * read, or once too many are pending (`DIRTY_LIMIT`). So apply normally hashes nothing,
+ * and a node changed many times between two reads is hashed once. Each node's counted
+ * hash is remembered so a re-hash (or a removal) subtracts exactly what was added. A
+ * removed node's slot is not reused until the pending hashes are settled, so a pending
+ * (slot, path) entry always names the node that occupies the slot.
  */
 import type { ACL, Stat } from '../protocol/records.js';
 import type { Zxid } from '../protocol/zxid.js';
@@ -23,8 +23,13 @@ import { NodeKind, nodeKindOf } from './ephemeral.js';
 import { Hasher } from './hash.js';
 
 const INITIAL_CAPACITY = 1024;
-/** Pending dirty nodes that force a settle: bounds the memory and the pause (~1 ms). */
+/** Live dirty nodes that force a settle: bounds the pause of one settle (a few ms). */
 const DIRTY_LIMIT = 4096;
+/**
+ * Dirty-list entries (live or since removed) that force a settle: bounds the list's
+ * memory and how many freed slots wait for reuse under create/delete churn.
+ */
+const DIRTY_LIST_LIMIT = 16384;
 
 // A row: 8 float64 = 16 int32 = 64 bytes per slot.
 const ROW_F64 = 8;
@@ -44,7 +49,7 @@ const NUM_CHILDREN = 13;
 const DATA_LENGTH = 14;
 const KIND = 15;
 
-/** Column storage for the znodes of one tree. The `DataTree` owns the semantics. */
+/** Slot storage for the znodes of one tree. The `DataTree` owns the semantics. */
 export class NodeStore {
   /** path → slot. Insertion order always lists a parent before its children. */
   readonly slots = new Map<string, number>();
@@ -72,6 +77,8 @@ export class NodeStore {
   private dirty: Uint8Array;
   private readonly dirtySlots: number[] = [];
   private readonly dirtyPaths: string[] = [];
+  /** Entries of the dirty list whose node is still there. */
+  private liveDirty = 0;
   private lo = 0;
   private hi = 0;
 
@@ -193,6 +200,7 @@ export class NodeStore {
     this.children[slot] = null;
     if (this.dirty[slot] !== 0) {
       this.dirty[slot] = 0;
+      this.liveDirty--;
       this.pendingFree.push(slot);
     } else {
       this.freeSlots.push(slot);
@@ -401,6 +409,7 @@ export class NodeStore {
     }
     slots.length = 0;
     paths.length = 0;
+    this.liveDirty = 0;
     const pending = this.pendingFree;
     for (let n = 0; n < pending.length; n++) this.freeSlots.push(pending[n]!);
     pending.length = 0;
@@ -412,7 +421,7 @@ export class NodeStore {
     this.dirty[slot] = 1;
     this.dirtySlots.push(slot);
     this.dirtyPaths.push(path);
-    if (this.dirtySlots.length > DIRTY_LIMIT) this.settle();
+    if (++this.liveDirty > DIRTY_LIMIT || this.dirtySlots.length > DIRTY_LIST_LIMIT) this.settle();
   }
 
   /**

@@ -56,6 +56,8 @@ interface ChangeRecord extends NodeInfo {
   readonly path: string;
   /** False for a node an outstanding delete removes. */
   readonly exists: boolean;
+  /** Position in recording order; the record is outstanding while pos ≥ `liveFrom`. */
+  readonly pos: number;
 }
 
 /** A validation failure inside prepare; thrown without an Error's stack-capture cost. */
@@ -102,10 +104,16 @@ export class RequestPreparer {
   private queue: (ChangeRecord | undefined)[] = [];
   private head = 0;
   private tail = 0;
-  // The newest outstanding record per path. (Keeping applied entries as stale ones to
-  // spare the Map's delete/insert churn was measured: it saves little for hot paths and
-  // costs much more for unique paths, whose records then outlive the young generation.)
-  private readonly byPath = new Map<string, ChangeRecord>();
+  // The newest record per path. An applied record is not deleted from the map at once
+  // (a hot path's next record just replaces it, with no Map churn): it is stale once
+  // its pos < liveFrom, and stale entries are dropped in bulk when they outnumber the
+  // outstanding records, so applied records still die young. Dropping builds a new Map
+  // rather than calling delete/clear: V8 reallocates a Map's table in the generation of
+  // the old one, so shrinking or clearing a long-lived map makes old-space garbage,
+  // which measurably raised GC work; a fresh map's tables start young.
+  private byPath = new Map<string, ChangeRecord>();
+  private nextPos = 0;
+  private liveFrom = 0;
   // Set while preparing a multi: (path, previous record) pairs to restore on failure.
   private undo: [string, ChangeRecord | undefined][] | null = null;
 
@@ -163,18 +171,21 @@ export class RequestPreparer {
     const tail = this.tail;
     let head = this.head;
     if (head === tail || queue[head]!.zxid > zxid) return;
-    const byPath = this.byPath;
     do {
-      const record = queue[head]!;
-      if (byPath.get(record.path) === record) byPath.delete(record.path);
       queue[head] = undefined;
       head++;
     } while (head < tail && queue[head]!.zxid <= zxid);
+    const byPath = this.byPath;
     if (head === tail) {
       this.head = 0;
       this.tail = 0;
+      this.liveFrom = this.nextPos;
       if (queue.length > 65536) this.queue = []; // release a burst's backing store
-    } else if (head > 1024 && head * 2 > tail) {
+      if (byPath.size > 64) this.byPath = new Map();
+      return;
+    }
+    this.liveFrom = queue[head]!.pos;
+    if (head > 1024 && head * 2 > tail) {
       queue.copyWithin(0, head, tail);
       queue.fill(undefined, tail - head, tail);
       this.head = 0;
@@ -182,6 +193,17 @@ export class RequestPreparer {
     } else {
       this.head = head;
     }
+    if (byPath.size > 2 * (this.tail - this.head) + 64) this.dropStale();
+  }
+
+  /** Keep only the outstanding entries of `byPath` (see its comment). */
+  private dropStale(): void {
+    const live = new Map<string, ChangeRecord>();
+    const liveFrom = this.liveFrom;
+    this.byPath.forEach((record, path) => {
+      if (record.pos >= liveFrom) live.set(path, record);
+    });
+    this.byPath = live;
   }
 
   /** Forget every outstanding change (the prepared transactions will never be applied). */
@@ -189,21 +211,28 @@ export class RequestPreparer {
     this.queue = [];
     this.head = 0;
     this.tail = 0;
-    this.byPath.clear();
+    this.liveFrom = this.nextPos;
+    this.byPath = new Map();
   }
 
   // ------------------------------------------------------------------ state
 
+  /** The outstanding record of a path, if any. */
+  private outstanding(path: string): ChangeRecord | undefined {
+    const change = this.byPath.get(path);
+    return change !== undefined && change.pos >= this.liveFrom ? change : undefined;
+  }
+
   /** The node as outstanding changes leave it, or undefined if it does not exist. */
   private record(path: string): NodeInfo | undefined {
-    const change = this.byPath.get(path);
+    const change = this.outstanding(path);
     if (change !== undefined) return change.exists ? change : undefined;
     return this.tree.peek(path);
   }
 
   /** True if the node exists once outstanding changes apply (no allocation). */
   private exists(path: string): boolean {
-    const change = this.byPath.get(path);
+    const change = this.outstanding(path);
     return change !== undefined ? change.exists : this.tree.exists(path);
   }
 
@@ -219,7 +248,7 @@ export class RequestPreparer {
     numChildren: number,
     acl: readonly ACL[],
   ): void {
-    const record: ChangeRecord = { zxid, path, exists, version, cversion, aversion, ephemeralOwner, numChildren, acl };
+    const record: ChangeRecord = { zxid, path, exists, version, cversion, aversion, ephemeralOwner, numChildren, acl, pos: this.nextPos++ };
     if (this.undo !== null) this.undo.push([path, this.byPath.get(path)]);
     this.queue[this.tail++] = record;
     this.byPath.set(path, record);

@@ -25,6 +25,7 @@ import type { ACL, SessionId } from '../protocol/records.js';
 import type { Zxid } from '../protocol/zxid.js';
 import { Hasher } from './hash.js';
 import { NodeStore } from './node-store.js';
+import { isValidPath } from './path.js';
 
 const MAGIC = 0x504e535a; // "ZSNP" read as a little-endian u32
 const VERSION = 1;
@@ -358,6 +359,9 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   const nodeCount = r.count(MIN_NODE_BYTES, 'node');
   const store = new NodeStore(nodeCount + 16);
   const aclIds = aclLists.map((list) => store.acls.intern(list));
+  // Siblings are usually consecutive: reuse the last parent's path and slot.
+  let lastParentPath = '';
+  let lastParent = -1;
   for (let i = 0; i < nodeCount; i++) {
     const path = r.str('node path');
     const slash = path.lastIndexOf('/');
@@ -365,11 +369,17 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
     if (i === 0) {
       if (path !== '/') throw new DecodeError('snapshot does not start with the root');
     } else {
-      if (slash < 0 || slash === path.length - 1) throw new DecodeError(`snapshot path is malformed: ${JSON.stringify(path)}`);
-      if (store.slots.has(path)) throw new DecodeError(`snapshot repeats path ${path}`);
-      const p = store.slots.get(slash === 0 ? '/' : path.slice(0, slash));
-      if (p === undefined) throw new DecodeError(`snapshot node ${path} precedes its parent`);
-      parent = p;
+      if (!isValidPath(path)) throw new DecodeError(`snapshot path is malformed: ${JSON.stringify(path)}`);
+      if (lastParent >= 0 && slash === (lastParentPath.length === 1 ? 0 : lastParentPath.length) && path.startsWith(lastParentPath)) {
+        parent = lastParent;
+      } else {
+        const parentPath = slash === 0 ? '/' : path.slice(0, slash);
+        const p = store.slots.get(parentPath);
+        if (p === undefined) throw new DecodeError(`snapshot node ${path} precedes its parent`);
+        parent = p;
+        lastParentPath = parentPath;
+        lastParent = p;
+      }
     }
     r.need(1 + 8 + 8, 'node stat');
     const flags = r.u8();
@@ -410,7 +420,10 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
       owner = r.i64();
     }
     const data = flags & F_DATA_NULL ? null : r.bytes('node data');
+    const before = store.size;
     store.restore(path, data, aclIds[aclIndex]!, owner, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion);
+    // A repeated path replaced its first entry instead of adding one (the store is discarded).
+    if (store.size === before) throw new DecodeError(`snapshot repeats path ${path}`);
     if (parent >= 0) store.linkChild(parent, path.slice(slash + 1));
   }
   if (nodeCount === 0) throw new DecodeError('snapshot has no nodes');

@@ -357,6 +357,14 @@ export class WatchRegistry<W> {
     return { watchers: watchers.size, paths: t.byPath.size, total };
   }
 
+  /**
+   * True when no watch is registered (O(1)): an apply's watch events would fire nothing,
+   * so a server may apply without building them (`DataTree.apply(txn, { result: false })`).
+   */
+  isEmpty(): boolean {
+    return this.data.byPath.size === 0 && this.child.byPath.size === 0;
+  }
+
   /** Every watch in both tables (mntr `zk_watch_count`: data size + child size). */
   size(): number {
     return this.data.size() + this.child.size();

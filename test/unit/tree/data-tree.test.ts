@@ -404,3 +404,36 @@ test('creates under a deleted and re-created parent link to the new parent (slot
   const replay = DataTree.deserialize(h.tree.serialize());
   assert.equal(replay.digest(), h.tree.digest());
 });
+
+test('statInto and getDataInto fill a caller-owned object, and leave it alone for a missing node', () => {
+  const h = new Harness();
+  h.create('/n', bytes('abc'), 1);
+  const stat = { ...h.tree.stat('/')! };
+  assert.equal(h.tree.statInto('/n', stat), stat);
+  assert.deepEqual(stat, h.tree.stat('/n'));
+  const out = { data: null as Uint8Array | null, stat: { ...stat } };
+  assert.equal(h.tree.getDataInto('/n', out), out);
+  assert.deepEqual(out, h.tree.getData('/n'));
+  const before = structuredClone(out);
+  assert.equal(h.tree.getDataInto('/missing', out), undefined);
+  assert.equal(h.tree.statInto('/n/', out.stat), undefined);
+  assert.deepEqual(out, before);
+});
+
+test('apply with { result: false } returns undefined and still records zxid, sessions and ephemerals', () => {
+  const h = new Harness();
+  const quiet = new DataTree();
+  const txns = [
+    h.prepare({ type: OpCode.createSession, timeout: 5000 }),
+    h.prepare(createOp('/e', 1, bytes('x'))),
+    h.prepare({ type: OpCode.setData, path: '/e', data: null, version: -1 }),
+  ];
+  for (const txn of txns) {
+    h.tree.apply(txn);
+    assert.equal(quiet.apply(txn, { result: false }), undefined);
+  }
+  assert.equal(quiet.lastProcessedZxid, h.tree.lastProcessedZxid);
+  assert.deepEqual([...quiet.sessions], [[SESSION, 5000]]);
+  assert.deepEqual([...quiet.ephemeralsOf(SESSION)], ['/e']);
+  assert.equal(quiet.digest(), h.tree.digest());
+});

@@ -66,6 +66,8 @@ test('stats, data size and the lazily maintained digest match a plain model with
           pending.push(preparer.prepare({ sessionId: SESSIONS[s.session]!, cxid: zxid, zxid: ++zxid, time }, s.request, AUTH[s.auth]!));
         } else if (s.kind === 'apply') {
           for (let i = 0; i < s.count && pending.length > 0; i++) applyOne();
+          // Sometimes read the digest at once (one change pending), sometimes after many.
+          if (s.count === 1) assert.equal(tree.digest(), model.digest());
         } else if (s.kind === 'snapshot') {
           // A checkpoint: reading the digest settles the pending re-hashes mid-run.
           assertMatchesModel(tree, model);
@@ -144,7 +146,7 @@ test('prepare with outstanding changes gives the txns that preparing after apply
   );
 });
 
-test('digest stays exact past the dirty-node limit, with slot reuse after deletes', () => {
+test('digest stays exact past the dirty-node limits, with slot reuse after deletes', () => {
   const tree = new DataTree();
   const quiet = new DataTree();
   const model = new RefTree();
@@ -165,8 +167,18 @@ test('digest stays exact past the dirty-node limit, with slot reuse after delete
   // Delete half while their hashes are pending, then create again (slots are reused).
   for (let i = 0; i < 6000; i += 2) run({ type: OpCode.setData, path: `/p${i % 3}/n${i}`, data: null, version: -1 });
   for (let i = 0; i < 6000; i += 2) run({ type: OpCode.delete, path: `/p${i % 3}/n${i}`, version: -1 });
+  assert.equal(tree.digest(), model.digest());
+  assert.equal(quiet.digest(), model.digest());
   for (let i = 0; i < 5000; i++) run({ type: OpCode.create, path: `/p${i % 3}/m${i}`, data: new Uint8Array(i % 7), acl, flags: 0 });
   for (let i = 1; i < 6000; i += 2) run({ type: OpCode.setData, path: `/p${i % 3}/n${i}`, data: Uint8Array.of(1, 2, 3), version: -1 });
+  assertMatchesModel(tree, model);
+  // Create/delete churn: the dirty list fills with removed nodes (past its own limit)
+  // while few live nodes are dirty; freed slots wait for the settle, then are reused.
+  for (let i = 0; i < 17_000; i++) {
+    run({ type: OpCode.create, path: `/p1/c${i}`, data: Uint8Array.of(i & 0xff), acl, flags: 0 });
+    run({ type: OpCode.delete, path: `/p1/c${i}`, version: -1 });
+  }
+  run({ type: OpCode.setData, path: '/p2', data: Uint8Array.of(9), version: -1 });
   assertMatchesModel(tree, model);
   assertMatchesModel(quiet, model);
   const reloaded = DataTree.deserialize(tree.serialize());

@@ -166,3 +166,28 @@ test('deserialize copies node data out of the snapshot buffer', () => {
   snap.fill(0);
   assert.deepEqual(restored.getData('/a')!.data, bytes('abc'));
 });
+
+test('a snapshot with a repeated, malformed or orphaned path is rejected before its digest is checked', () => {
+  const h = new Harness();
+  h.create('/ab', bytes('1'));
+  h.create('/ac', bytes('2'));
+  h.create('/ab/x', bytes('3'));
+  const good = h.tree.serialize();
+  /** The snapshot with the path `from` (same length) rewritten to `to`. */
+  const rewrite = (from: string, to: string): Uint8Array => {
+    const bad = Uint8Array.from(good);
+    const needle = bytes(from);
+    for (let i = 0; i + needle.length <= bad.length; i++) {
+      if (bad[i - 4] === needle.length && needle.every((b, k) => bad[i + k] === b)) {
+        bad.set(bytes(to), i);
+        return bad;
+      }
+    }
+    throw new Error(`${from} not found`);
+  };
+  assert.throws(() => DataTree.deserialize(rewrite('/ac', '/ab')), /repeats path \/ab/);
+  assert.throws(() => DataTree.deserialize(rewrite('/ac', '/a/')), /malformed/);
+  assert.throws(() => DataTree.deserialize(rewrite('/ac', '/a\u0001')), /malformed/);
+  assert.throws(() => DataTree.deserialize(rewrite('/ab/x', '/zz/x')), /precedes its parent/);
+  assert.throws(() => DataTree.deserialize(rewrite('/ab/x', '/ac/x')), DecodeError); // valid structure, wrong digest
+});

@@ -130,6 +130,7 @@ describe('WatchRegistry against a model', () => {
             assert.deepEqual(listed, keys);
           }
           for (const w of watchers) assert.equal(registry.hasWatches(w), model.entries.some((x) => x.w === w));
+          assert.equal(registry.isEmpty(), model.entries.length === 0);
         }
       }),
       { numRuns: 300, seed: 20240601 },
