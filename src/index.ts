@@ -80,8 +80,21 @@ export { SessionManager, sessionTimeoutBounds, isClientSessionId } from './serve
 export type { SessionOptions, RevalidateCallback } from './server/sessions.js';
 export { ContainerReaper } from './server/container-reaper.js';
 export type { ContainerReaperOptions } from './server/container-reaper.js';
-export { LatencyStats, ServerStats, opName } from './server/client-stats.js';
-export type { ConnectionStats } from './server/client-stats.js';
+export { LatencyStats, SizeStats, ServerStats, opName, connectionSnapshot, isFrontEndConnection } from './server/client-stats.js';
+export type { ConnectionStats, FrontEndConnection } from './server/client-stats.js';
+export { proposalSize } from './server/proposal-size.js';
+// ZooKeeper client ports (src/server): each server of an in-process ensemble, or one
+// server of a multi-process ensemble, behind a TCP port speaking ZooKeeper 3.8's client
+// protocol and four-letter words, so any ZooKeeper client or tool can use it.
+export { serveEnsemble, serveServer, formatAddress } from './server/serve.js';
+export type { ServeOptions, EnsemblePorts } from './server/serve.js';
+export { ClientPort } from './server/client-port.js';
+export type { ClientPortOptions, ServerInfoSource, ServingSignal, StatisticsSource } from './server/client-port.js';
+export type { ClientPortLimits } from './server/limits.js';
+export { serverInfoSource, lastProcessedZxid } from './server/server-info.js';
+export type { ServerInfoOptions } from './server/server-info.js';
+export { parseWhitelist, DEFAULT_FOUR_LETTER_WORD_WHITELIST } from './server/four-letter-words.js';
+export type { FourLetterWordWhitelist, ServerMode } from './server/four-letter-words.js';
 export type { ConnectionAcceptor, ConnectionInfo, ConnectionSink, ServerConnection } from './server/connection.js';
 export { InProcessLink, connectInProcess, inProcessConnectString, IN_PROCESS_HOST } from './server/inproc-channel.js';
 export type { InProcessTarget, InProcessLinkOptions, InProcessClientOptions } from './server/inproc-channel.js';

@@ -3,17 +3,19 @@
  * contenders) and leader failover time (a leader's session is killed → the next leader
  * acts). Throughput is also given as a ratio against a baseline measured in the same
  * run on the same service: create+delete round trips of one client, the floor of a lock
- * cycle (which costs create, getChildren and delete).
+ * cycle (which costs a protected create, getChildren, an exists-watch on the holder's
+ * own node, pipelined, and a delete).
  *
- * Service: `--connect=host:port[,...]` or env `ZOOSTATE_BENCH_CONNECT`; otherwise an
- * Apache ZooKeeper is started with test/support/apache-zookeeper.ts when Debian's
- * `zookeeper` is installed, else the benchmark is skipped with a message.
+ * Service: by default an embedded 3-server zoostate ensemble in this process (memory
+ * storage, in-process clients); `--connect=host:port[,...]` (or env
+ * `ZOOSTATE_BENCH_CONNECT`) for a running service over TCP; `--apache` for a standalone
+ * Apache ZooKeeper started with test/support/apache-zookeeper.ts (Debian's `zookeeper`).
  *
- *   node --expose-gc --import tsx bench/recipes/index.ts [--connect=127.0.0.1:2181] [--quick] [--json]
+ *   node --expose-gc --import tsx bench/recipes/index.ts [--connect=127.0.0.1:2181 | --apache] [--quick] [--json]
  */
 import { performance } from 'node:perf_hooks';
-import { CreateMode, LeaderLatch, Lock, createClient, type ZooKeeperClient } from '../../src/index.js';
-import { apacheZooKeeperAvailable, startStandalone, type ApacheZooKeeper } from '../../test/support/apache-zookeeper.js';
+import { CreateMode, InProcessLink, LeaderLatch, Lock, createClient, startEnsemble, type ChannelFactory, type ZooKeeperClient } from '../../src/index.js';
+import { apacheZooKeeperAvailable, startStandalone } from '../../test/support/apache-zookeeper.js';
 import { percentile, quick, report, type Metric } from '../report.js';
 
 function connectOption(): string | undefined {
@@ -28,8 +30,40 @@ function connectOption(): string | undefined {
 
 const root = `/bench-recipes-${process.pid}`;
 
+/** What the benchmark runs against. */
+interface Service {
+  name: string;
+  connectString: string;
+  /** How clients reach it (default: TCP). */
+  channelFactory?: ChannelFactory;
+  close(): Promise<void>;
+}
+
+/** The service the command line asks for; undefined (with a message) when it cannot be had. */
+async function openService(): Promise<Service | undefined> {
+  const connectString = connectOption();
+  if (connectString !== undefined) return { name: connectString, connectString, close: async () => {} };
+  if (process.argv.includes('--apache')) {
+    if (!apacheZooKeeperAvailable()) {
+      console.log('recipes: skipped (--apache given, but Apache ZooKeeper is not installed)');
+      return undefined;
+    }
+    const zk = await startStandalone({ tickTime: 100 });
+    return { name: 'Apache ZooKeeper (standalone)', connectString: zk.connectString, close: () => zk.close() };
+  }
+  const ensemble = await startEnsemble({ servers: 3 });
+  return {
+    name: 'embedded zoostate ensemble (3 servers, in-process clients)',
+    connectString: ensemble.connectString,
+    channelFactory: new InProcessLink(ensemble).factory,
+    close: () => ensemble.close(),
+  };
+}
+
+let service: Service;
+
 async function connect(connectString: string, sessionTimeout = 10_000): Promise<ZooKeeperClient> {
-  const client = createClient(connectString, { sessionTimeout, reconnectDelay: 20, spinDelay: 50 });
+  const client = createClient(connectString, { sessionTimeout, reconnectDelay: 20, spinDelay: 50, channelFactory: service.channelFactory });
   client.on('error', () => {});
   await client.waitUntilConnected();
   return client;
@@ -94,7 +128,11 @@ async function failover(connectString: string, rounds: number): Promise<number[]
     let leader: { client: ZooKeeperClient; latch: LeaderLatch } | undefined;
     while ((leader = candidates.find((c) => c.latch.hasLeadership)) === undefined) await new Promise((r) => setTimeout(r, 5));
     const next = new Promise<number>((resolve) => (acted = resolve));
-    const killer = createClient(connectString, { sessionId: leader.client.sessionId, sessionPassword: leader.client.sessionPassword });
+    const killer = createClient(connectString, {
+      sessionId: leader.client.sessionId,
+      sessionPassword: leader.client.sessionPassword,
+      channelFactory: service.channelFactory,
+    });
     await killer.waitUntilConnected();
     const killedAt = performance.now();
     await killer.close(); // the session ends here, as an expiry would end it
@@ -113,20 +151,17 @@ async function failover(connectString: string, rounds: number): Promise<number[]
 }
 
 async function main(): Promise<void> {
-  let connectString = connectOption();
-  let zk: ApacheZooKeeper | undefined;
-  if (connectString === undefined) {
-    if (!apacheZooKeeperAvailable()) {
-      console.log('recipes: skipped (no --connect / ZOOSTATE_BENCH_CONNECT, and Apache ZooKeeper is not installed)');
-      return;
-    }
-    zk = await startStandalone({ tickTime: 100 });
-    connectString = zk.connectString;
-  }
+  const opened = await openService();
+  if (opened === undefined) return;
+  service = opened;
+  const { connectString } = service;
   const seconds = quick ? 0.5 : 3;
   try {
     const admin = await connect(connectString);
     await admin.create(root).catch(() => undefined);
+    // Warm-up (JIT, the ensemble's first elections and sessions), not reported.
+    await baseline(admin, seconds / 2);
+    await lockCycles(connectString, 10, seconds / 2);
     const base = await baseline(admin, seconds);
     const uncontended = await lockCycles(connectString, 1, seconds);
     const ten = await lockCycles(connectString, 10, seconds);
@@ -134,7 +169,7 @@ async function main(): Promise<void> {
     const times = await failover(connectString, quick ? 3 : 10);
     await admin.close();
     const metrics: Metric[] = [
-      { metric: 'client.create_delete_per_s', value: Math.round(base), unit: 'pairs/s', note: 'baseline: one client, sequential' },
+      { metric: 'client.create_delete_per_s', value: Math.round(base), unit: 'pairs/s', note: `baseline: one client, sequential; ${service.name}` },
       { metric: 'lock.cycles_per_s_uncontended', value: Math.round(uncontended), unit: 'cycles/s' },
       { metric: 'lock.cycles_per_s_10', value: Math.round(ten), unit: 'cycles/s', note: '10 contenders' },
       { metric: 'lock.cycles_per_s_100', value: Math.round(hundred), unit: 'cycles/s', note: '100 contenders on 10 clients' },
@@ -146,7 +181,7 @@ async function main(): Promise<void> {
     ];
     report('recipes', metrics);
   } finally {
-    await zk?.close();
+    await service.close();
   }
 }
 

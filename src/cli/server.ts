@@ -39,8 +39,10 @@ zoo.cfg settings used: tickTime, initLimit, syncLimit, dataDir (myid, and zoosta
 log and snapshots in dataDir/zoostate, or dataLogDir/zoostate), clientPort,
 clientPortAddress, server.N=host:quorumPort:electionPort[:participant|:observer]
 [;[clientAddress:]clientPort], 4lw.commands.whitelist (default: every word),
-maxClientCnxns, minSessionTimeout, maxSessionTimeout, jute.maxbuffer, and
-zoostate.secret (the ensemble's peer secret). Other options are reported by name on
+maxClientCnxns, minSessionTimeout, maxSessionTimeout, jute.maxbuffer,
+reconfigEnabled, standaloneEnabled, and zoostate.secret (the ensemble's peer
+secret). A reconfiguration is kept in dataDir with the data (zoo.cfg is not
+rewritten). Other options are reported by name on
 stderr and ignored. Peers talk over TCP on the quorum port (election included: the
 election port is accepted but unused). Without server.N lines the server is standalone.
 
@@ -114,14 +116,6 @@ export function planServer(cfg: ZooCfg, options: { secret?: string; memory?: boo
   };
 }
 
-/** `server.N=host:quorumPort:electionPort:role[;clientAddress:clientPort]`, as ZooKeeper's `conf` prints members. */
-function membershipLines(plan: ServerPlan): string[] {
-  return plan.cfg.servers.map((s) => {
-    const client = s.clientPort !== undefined ? `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}` : '';
-    return `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
-  });
-}
-
 /** Bytes under `dir` (0 if missing). */
 function directorySize(dir: string | undefined): number {
   if (dir === undefined || !existsSync(dir)) return 0;
@@ -154,6 +148,8 @@ export async function runServer(plan: ServerPlan, log?: (line: string) => void):
     tickTime: cfg.tickTime,
     initLimit: cfg.initLimit,
     syncLimit: cfg.syncLimit,
+    reconfigEnabled: cfg.reconfigEnabled,
+    standaloneEnabled: cfg.standaloneEnabled,
     storage,
     ...(plan.secret !== undefined ? { secret: plan.secret } : {}),
     ...(network !== undefined ? { transport: () => network.endpoint(plan.myid) } : {}),
@@ -174,7 +170,8 @@ export async function runServer(plan: ServerPlan, log?: (line: string) => void):
       dataLogDir: cfg.dataLogDir ?? cfg.dataDir ?? '',
       quorumPort: plan.standalone ? -1 : self.quorumPort,
       electionPort: plan.standalone ? -1 : self.electionPort,
-      membership: () => membershipLines(plan),
+      // A quorum member prints its current (maybe reconfigured) configuration.
+      membership: () => (plan.standalone ? [] : server.configLines()),
       dirs: () => ({ dataDirSize: directorySize(cfg.dataDir), logDirSize: directorySize(cfg.dataLogDir ?? cfg.dataDir) }),
     }),
   });

@@ -2,12 +2,17 @@
  * `zoostate start`: an ensemble in this process serving ZooKeeper clients on TCP. Prints
  * exactly one line on stdout, `ready host:port,host:port,...`, once every server serves;
  * SIGTERM/SIGINT shut it down cleanly (exit 0).
+ *
+ * With `--transport worker` each server runs in its own worker_thread with its client
+ * port inside it (`startEnsemble({ transport: 'worker' })`); otherwise every server lives
+ * in the main thread and `serveEnsemble` puts the client ports in front of them.
  */
 import { join } from 'node:path';
 import type { EnsembleTransport } from '../server/ensemble.js';
 import { startEnsemble, type Ensemble } from '../server/ensemble.js';
 import { parseWhitelist } from '../server/four-letter-words.js';
-import { serveEnsemble, type EnsemblePorts } from '../server/serve.js';
+import { serveEnsemble } from '../server/serve.js';
+import type { WorkerEnsemble } from '../server/worker/worker-ensemble.js';
 import { FileStorage } from '../storage/file.js';
 import { UsageError, integerOption, parseOptions, stringOption, type OptionSpec } from './args.js';
 import { runUntilSignal, stderrLogger } from './lifecycle.js';
@@ -17,7 +22,9 @@ export const START_HELP = `Usage: zoostate start [options]
 
 Run a ZooKeeper ensemble in this process: N voting servers and M observers, each
 serving ZooKeeper clients (any ZooKeeper client library, zkCli, zoostate's client)
-on its own TCP port. Prints one line once every server serves:
+on its own TCP port. With --transport worker every server (with its client port)
+runs in its own worker thread, so the servers can use several CPU cores. Prints
+one line once every server serves:
 
   ready 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
 
@@ -31,7 +38,10 @@ Options:
   --host H                 address to listen on (default 127.0.0.1)
   --data-dir D             durable storage: server i keeps its log and snapshots in D/i
                            (default: memory only)
-  --transport T            how the servers talk: inproc (default), worker, tcp
+  --transport T            where the servers run and how they talk:
+                             inproc  one thread, in-process messages (default)
+                             worker  one worker thread per server, MessagePorts
+                             tcp     one thread, loopback TCP between servers
   --tick-time MS           ZAB tick in ms (default 50)
   --min-session-timeout MS smallest session timeout granted (default 2 x tick time)
   --max-session-timeout MS largest session timeout granted (default 60000)
@@ -114,14 +124,19 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
 
 /** A running `zoostate start`. */
 export interface StartedEnsemble {
-  ensemble: Ensemble;
-  ports: EnsemblePorts;
+  /** The ensemble: in this thread (`Ensemble`) or one worker per server (`WorkerEnsemble`). */
+  ensemble: Ensemble | WorkerEnsemble;
+  /** `host:port` of every server's client port, voters then observers. */
+  addresses: readonly string[];
+  /** `addresses` joined with commas (the ready line). */
+  connectString: string;
   close(): Promise<void>;
 }
 
 /** Start the ensemble and its client ports; resolves once every server serves. */
 export async function startServing(settings: StartSettings): Promise<StartedEnsemble> {
   const log = settings.quiet ? undefined : stderrLogger('zoostate: ');
+  if (settings.transport === 'worker') return startWorkers(settings, log);
   const dataDir = settings.dataDir;
   const ensemble = await startEnsemble({
     servers: settings.servers,
@@ -131,12 +146,14 @@ export async function startServing(settings: StartSettings): Promise<StartedEnse
     ...(dataDir !== undefined ? { storage: (id: number) => new FileStorage({ dir: join(dataDir, String(id)) }) } : {}),
     ...(settings.secret !== undefined ? { secret: settings.secret } : {}),
     extendedTypesEnabled: settings.extendedTypes,
+    // Known client ports go into the configuration (/zookeeper/config, conf): server i has port + i - 1.
+    ...(settings.port !== 0 ? { addresses: (id: number) => ({ clientAddress: settings.host, clientPort: settings.port + id - 1 }) } : {}),
     session: {
       ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
       ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
     },
   });
-  let ports: EnsemblePorts;
+  let ports: Awaited<ReturnType<typeof serveEnsemble>>;
   try {
     ports = await serveEnsemble(ensemble, {
       host: settings.host,
@@ -153,7 +170,8 @@ export async function startServing(settings: StartSettings): Promise<StartedEnse
   await whenAllServing(ensemble);
   return {
     ensemble,
-    ports,
+    addresses: ports.addresses,
+    connectString: ports.connectString,
     close: async () => {
       await ports.close();
       await ensemble.close();
@@ -161,8 +179,45 @@ export async function startServing(settings: StartSettings): Promise<StartedEnse
   };
 }
 
+/** `--transport worker`: every server and its client port in a worker of its own. */
+async function startWorkers(settings: StartSettings, log: ((line: string) => void) | undefined): Promise<StartedEnsemble> {
+  const ensemble = await startEnsemble({
+    transport: 'worker',
+    servers: settings.servers,
+    observers: settings.observers,
+    ...(settings.tickTime !== undefined ? { tickTime: settings.tickTime } : {}),
+    ...(settings.dataDir !== undefined ? { dataDir: settings.dataDir } : {}),
+    extendedTypesEnabled: settings.extendedTypes,
+    // Known client ports go into the configuration (/zookeeper/config, conf): server i has port + i - 1.
+    ...(settings.port !== 0 ? { addresses: (id: number) => ({ clientAddress: settings.host, clientPort: settings.port + id - 1 }) } : {}),
+    session: {
+      ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
+      ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
+    },
+    host: settings.host,
+    port: settings.port,
+    limits: { maxClientCnxns: settings.maxClientCnxns },
+    fourLetterWords: settings.whitelist,
+    ...(log !== undefined ? { log } : {}),
+  });
+  try {
+    await whenAllServing(ensemble);
+  } catch (error) {
+    await ensemble.close();
+    throw error;
+  }
+  return { ensemble, addresses: ensemble.addresses, connectString: ensemble.connectString, close: () => ensemble.close() };
+}
+
+/** The `serving` events of a member (`QuorumServer` and `WorkerServer` both emit them). */
+interface ServingEvents {
+  readonly serving: boolean;
+  on(event: 'serving', listener: (serving: boolean) => void): unknown;
+  off(event: 'serving', listener: (serving: boolean) => void): unknown;
+}
+
 /** Resolves once every server of `ensemble` serves. */
-export function whenAllServing(ensemble: Ensemble): Promise<void> {
+export function whenAllServing(ensemble: { readonly servers: readonly ServingEvents[] }): Promise<void> {
   const all = (): boolean => ensemble.servers.every((s) => s.serving);
   if (all()) return Promise.resolve();
   return new Promise((resolve) => {
@@ -183,6 +238,6 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const started = await startServing(settings);
-  process.stdout.write(`ready ${started.ports.connectString}\n`);
+  process.stdout.write(`ready ${started.connectString}\n`);
   return runUntilSignal(() => started.close());
 }

@@ -36,6 +36,10 @@ export interface ZooCfg {
   secret?: string;
   /** `jute.maxbuffer`: the largest client frame, bytes. */
   maxBuffer?: number;
+  /** `reconfigEnabled`: dynamic reconfiguration allowed (default false, as ZooKeeper 3.5.3+). */
+  reconfigEnabled: boolean;
+  /** `standaloneEnabled` (default true): one voter runs standalone; a reconfig keeps 2 voters or more. */
+  standaloneEnabled: boolean;
   servers: ZooCfgServer[];
   /** Every key=value line as read, for tools that want the raw view. */
   raw: Map<string, string>;
@@ -64,6 +68,8 @@ const SUPPORTED = new Set([
   '4lw.commands.whitelist',
   'zoostate.secret',
   'jute.maxbuffer',
+  'reconfigEnabled',
+  'standaloneEnabled',
 ]);
 const HARMLESS = new Set([
   'admin.enableServer',
@@ -72,7 +78,6 @@ const HARMLESS = new Set([
   'autopurge.purgeInterval',
   'preAllocSize',
   'snapCount',
-  'standaloneEnabled',
   'metricsProvider.className',
 ]);
 
@@ -103,6 +108,11 @@ export function parseZooCfg(text: string): ZooCfg {
     return Number(value);
   };
   const whitelist = raw.get('4lw.commands.whitelist');
+  // Java's Boolean.parseBoolean: "true" in any case is true, anything else false.
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = raw.get(key);
+    return value === undefined ? fallback : value.toLowerCase() === 'true';
+  };
   const cfg: ZooCfg = {
     tickTime: int('tickTime', 2000)!,
     initLimit: int('initLimit', 10)!,
@@ -121,6 +131,8 @@ export function parseZooCfg(text: string): ZooCfg {
             .split(',')
             .map((w) => w.trim())
             .filter((w) => w !== ''),
+    reconfigEnabled: bool('reconfigEnabled', false),
+    standaloneEnabled: bool('standaloneEnabled', true),
     servers,
     raw,
     unsupported,

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { InspectionEvent, Observer } from 'xstate';
 import { AddWatchMode, CreateMode, OpCode, WatcherType, isSequentialMode } from '../protocol/constants.js';
-import { ConnectionLossError, ErrorCode, NoWatcherError, ZooKeeperError } from '../protocol/errors.js';
+import { ErrorCode, NoWatcherError, ZooKeeperError } from '../protocol/errors.js';
 import type {
   ACL,
   Create2Response,
@@ -42,7 +42,7 @@ import type { ChannelFactory, ClientResponse } from './channel.js';
 import { formatHost, parseConnectString } from './connect-string.js';
 import { fromWireResults, toBytes, toWireOps, createOpcode, Transaction, type MultiOp, type MultiResult } from './multi.js';
 import { validatePath } from './paths.js';
-import { findProtectedChild, protectedPath, randomUuid } from './protected.js';
+import { createProtected } from './protected.js';
 import { ClientSession } from './session.js';
 import type {
   ACLResult,
@@ -130,12 +130,27 @@ export interface WatchStreamOptions extends CallOptions {
 
 /** Options of `createProtectedSequential`. */
 export interface ProtectedCreateOptions extends CallOptions {
-  /** Default `CreateMode.EPHEMERAL_SEQUENTIAL`. */
+  /** Default `CreateMode.EPHEMERAL_SEQUENTIAL` (non-sequential modes are protected too). */
   mode?: CreateMode;
+  /** Default `OPEN_ACL_UNSAFE`. */
   acl?: readonly ACL[];
+  /** Milliseconds, for the TTL modes. */
   ttl?: number;
-  /** Creates tried before giving up on repeated ConnectionLoss; default 3. */
-  maxAttempts?: number;
+  /**
+   * Create missing ancestors: `'containers'` as Curator's `creatingParentContainersIfNeeded`
+   * (the server deletes them once empty), `'persistent'` as `creatingParentsIfNeeded`.
+   * Default: none (a missing parent rejects with NoNode).
+   */
+  createParents?: 'containers' | 'persistent';
+  /** Resolve to `{ path, stat }` instead of the path. */
+  stat?: boolean;
+  /**
+   * Give up after this many ms on the client's clock (rejects with OperationTimeoutError).
+   * Without it (and without `signal`) retries go on as long as the session lives.
+   */
+  timeout?: number;
+  /** The GUID of the name (a UUID); default one drawn from the client's `random`. */
+  protectionId?: string;
 }
 
 /** The client's events: `state` for every change, and one event per state name. */
@@ -155,6 +170,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   /** The session layer (state machine, request queue, watch table). */
   readonly session: ClientSession;
   private readonly random: Random;
+  private readonly clock: Clock;
 
   constructor(connectString: string, options: ClientOptions = {}) {
     super();
@@ -162,12 +178,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     const sessionTimeout = options.sessionTimeout ?? 30_000;
     if (!(sessionTimeout > 0)) throw new RangeError(`sessionTimeout must be positive, got ${sessionTimeout}`);
     this.random = options.random ?? systemRandom();
+    this.clock = options.clock ?? systemClock;
     this.session = new ClientSession({
       hosts,
       chroot,
       sessionTimeout,
       canBeReadOnly: options.canBeReadOnly ?? false,
-      clock: options.clock ?? systemClock,
+      clock: this.clock,
       random: this.random,
       channelFactory: options.channelFactory ?? wireChannelFactory(),
       spinDelay: options.spinDelay ?? 1000,
@@ -546,42 +563,24 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
   // ------------------------------------------------------------ recipes
 
   /**
-   * Create a sequential node safely across ConnectionLoss (Curator's protection): the
-   * node's name is `_c_<uuid>-<name><sequence>`; if a create's reply is lost, the parent
-   * is listed and a child with this uuid is the node created; if there is none the
-   * create is retried. Resolves to the created path.
+   * Create a node safely across ConnectionLoss (Curator's protection; see protected.ts):
+   * its name is `_c_<uuid>-<name>` (plus the counter for sequential modes). If a create's
+   * reply is lost, the client waits for the reconnect, lists the parent and adopts the
+   * child with this uuid, or retries the create if there is none. Retries go on while the
+   * session lives, until `signal` aborts or `timeout` passes; a node possibly made by an
+   * abandoned attempt is deleted in the background. Resolves to the created path, or
+   * `{ path, stat }` with `stat: true`.
    *
    * ```ts
    * const path = await client.createProtectedSequential('/locks/lock-');
    * // → '/locks/_c_2f1a…-lock-0000000007'
+   * const { stat } = await client.createProtectedSequential('/app/q/item-', data, { createParents: 'containers', stat: true });
    * ```
    */
-  async createProtectedSequential(path: string, data?: Data, options: ProtectedCreateOptions = {}): Promise<string> {
-    const mode = options.mode ?? CreateMode.EPHEMERAL_SEQUENTIAL;
-    validatePath(path, isSequentialMode(mode));
-    const id = randomUuid(this.random);
-    const target = protectedPath(path, id);
-    const parent = target.slice(0, target.lastIndexOf('/')) || '/';
-    const maxAttempts = options.maxAttempts ?? 3;
-    const { signal } = options;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.create(target, data, { mode, acl: options.acl, ttl: options.ttl, signal });
-      } catch (error) {
-        if (!(error instanceof ConnectionLossError) || attempt >= maxAttempts) throw error;
-      }
-      // The create's outcome is unknown: find out whether the node exists.
-      for (;;) {
-        try {
-          await this.waitUntilConnected({ signal });
-          const found = findProtectedChild(await this.getChildren(parent, { signal }), id);
-          if (found !== undefined) return parent === '/' ? `/${found}` : `${parent}/${found}`;
-          break;
-        } catch (error) {
-          if (!(error instanceof ConnectionLossError)) throw error;
-        }
-      }
-    }
+  createProtectedSequential(path: string, data?: Data, options?: ProtectedCreateOptions & { stat?: false }): Promise<string>;
+  createProtectedSequential(path: string, data: Data | undefined, options: ProtectedCreateOptions & { stat: true }): Promise<CreateResult>;
+  createProtectedSequential(path: string, data?: Data, options: ProtectedCreateOptions = {}): Promise<string | CreateResult> {
+    return this.guard(() => createProtected(this, { clock: this.clock, random: this.random }, path, data, options));
   }
 
   // ------------------------------------------------------------ helpers

@@ -35,6 +35,11 @@ export interface DatabaseOptions {
   snapCount?: number;
   /** Options of every tree this database builds. */
   treeOptions?: Omit<DataTreeOptions, 'configData'>;
+  /**
+   * Data of `/zookeeper/config` in a tree this database starts from scratch (no
+   * snapshot): the static configuration. Snapshots carry their own.
+   */
+  configData?: Uint8Array;
   /** Called for every transaction applied to the tree, in zxid order. */
   onApplied?: (txn: Txn, result: ApplyResult) => void;
   /** Called when the tree object is replaced (a SNAP from the leader). */
@@ -55,6 +60,8 @@ export class ZabDatabase {
 
   private treeRef: DataTree;
   private readonly treeOptions: Omit<DataTreeOptions, 'configData'>;
+  /** `treeOptions` plus the static configuration, for trees started from scratch. */
+  private readonly freshTreeOptions: DataTreeOptions;
   private readonly snapCount: number;
   private readonly onApplied: ((txn: Txn, result: ApplyResult) => void) | undefined;
   private readonly onTreeReplaced: ((tree: DataTree) => void) | undefined;
@@ -67,13 +74,14 @@ export class ZabDatabase {
   constructor(options: DatabaseOptions) {
     this.storage = options.storage;
     this.treeOptions = options.treeOptions ?? {};
+    this.freshTreeOptions = options.configData === undefined ? this.treeOptions : { ...this.treeOptions, configData: options.configData };
     this.snapCount = options.snapCount ?? 100_000;
     this.onApplied = options.onApplied;
     this.onTreeReplaced = options.onTreeReplaced;
     const state = this.storage.open();
     this.acceptedEpoch = state.acceptedEpoch;
     this.currentEpoch = state.currentEpoch;
-    this.treeRef = state.snapshot ? DataTree.deserialize(state.snapshot.bytes, this.treeOptions) : new DataTree(this.treeOptions);
+    this.treeRef = state.snapshot ? DataTree.deserialize(state.snapshot.bytes, this.treeOptions) : new DataTree(this.freshTreeOptions);
     this.lastSnapshotZxid = state.snapshot?.zxid ?? 0;
     const treeZxid = this.treeRef.lastProcessedZxid;
     invariant(state.logStart <= treeZxid || state.snapshot === null, 'storage log starts after its newest snapshot');
@@ -196,7 +204,7 @@ export class ZabDatabase {
 
   /** Start over with an empty database (keeps the epochs): the last resort before a SNAP. */
   wipe(done: StorageDone = NOOP): void {
-    this.installSnapshot(new DataTree(this.treeOptions).serialize(), done);
+    this.installSnapshot(new DataTree(this.freshTreeOptions).serialize(), done);
   }
 
   /**
@@ -212,6 +220,14 @@ export class ZabDatabase {
     this.lastSnapshotZxid = zxid;
     this.storage.saveSnapshot({ zxid, bytes: this.treeRef.serialize() }, NOOP);
     if (previous > this.storage.logStart) this.storage.purge(previous, NOOP);
+  }
+
+  /**
+   * Take a snapshot at the next `maybeSnapshot` (a reconfig was applied: a restart then
+   * finds the new configuration in the tree, as ZooKeeper finds it in its dynamic file).
+   */
+  requestSnapshot(): void {
+    if (this.appliedSinceSnapshot < this.snapCount) this.appliedSinceSnapshot = this.snapCount;
   }
 
   /** Persist acceptedEpoch (before ACKEPOCH). */

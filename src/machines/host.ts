@@ -2,7 +2,7 @@
  * What the role machines need from the server they run in (principle 1: the core does no
  * I/O of its own). `QuorumServer` implements `PeerHost`; tests may supply their own.
  */
-import type { Id, SessionId } from '../protocol/records.js';
+import type { Id, ReconfigRequest, SessionId } from '../protocol/records.js';
 import type { PeerMessage, ServerId, SessionTouch } from '../protocol/peer.js';
 import type { Zxid } from '../protocol/zxid.js';
 import type { Clock } from '../runtime/clock.js';
@@ -10,6 +10,7 @@ import type { PrepareRequest, RequestPreparerOptions } from '../tree/prepare.js'
 import type { ZabDatabase } from './database.js';
 import type { Outbox } from './outbox.js';
 import type { Membership } from './quorum.js';
+import type { QuorumConfig } from './reconfig-config.js';
 import type { SyncMode } from './sync-plan.js';
 import type { ZabTiming } from './timing.js';
 
@@ -24,7 +25,18 @@ export interface ZabOptions {
   snapChunkSize?: number;
   /** Options of the leader's prepare step (session checks, TTL nodes). */
   preparer?: RequestPreparerOptions;
+  /**
+   * ZooKeeper's `reconfigEnabled` (default false, as in 3.5.3+): the reconfig operation
+   * is allowed, and a leader accepts learners that are not (yet) members as non-voting
+   * ones (a server about to be added, or one that was removed).
+   */
+  reconfigEnabled?: boolean;
+  /** ZooKeeper's `standaloneEnabled` (default true): a reconfig must leave at least 2 voters. */
+  standaloneEnabled?: boolean;
 }
+
+/** What a role orders through the leader: a write, or a reconfig (opcode 16). */
+export type SubmittedWrite = PrepareRequest | ReconfigRequest;
 
 /** Something worth recording about replication (tests assert on these; metrics count them). */
 export type ZabTraceEvent =
@@ -43,7 +55,7 @@ export interface RoleCore {
    * Order a client write (learners forward it to the leader). False if this role is not
    * serving; the caller answers ConnectionLoss.
    */
-  submitWrite(sessionId: SessionId, cxid: number, request: PrepareRequest, authIds: readonly Id[]): boolean;
+  submitWrite(sessionId: SessionId, cxid: number, request: SubmittedWrite, authIds: readonly Id[]): boolean;
   /** Order a sync: `host.syncReleased` fires once every write ordered before it is applied here. */
   submitSync(sessionId: SessionId, cxid: number, path: string): boolean;
   /**
@@ -52,6 +64,11 @@ export interface RoleCore {
    * not implement it (the session layer answers locally).
    */
   submitRevalidate?(sessionId: SessionId, timeout: number): boolean;
+  /**
+   * The current configuration changed (a reconfig was applied here, or a snapshot from
+   * the leader brought another one): re-check this role against it.
+   */
+  onReconfig?(): void;
   /** Stop: no further sends, callbacks or events. Idempotent. */
   stop(): void;
 }
@@ -59,7 +76,13 @@ export interface RoleCore {
 /** The server side of the role machines. */
 export interface PeerHost {
   readonly self: ServerId;
+  /** The current (committed) membership: voters decide, observers only learn. */
   readonly membership: Membership;
+  /**
+   * The current configuration with addresses (the base of an incremental reconfig).
+   * Optional: without it, one without addresses is made from `membership`.
+   */
+  readonly config?: QuorumConfig;
   readonly timing: ZabTiming;
   readonly clock: Clock;
   readonly db: ZabDatabase;

@@ -15,8 +15,11 @@
  *   to observers.
  * - A proposal commits when a quorum of voters (leader included) has acked it and every
  *   lower zxid has committed: the commit point is the quorum-th highest acked zxid.
+ * - Reconfiguration (reconfig.ts): a reconfig proposal and every proposal after it need
+ *   a quorum of the current voters AND of the proposed ones until it commits; learners
+ *   that are not members are accepted as non-voting ones when reconfig is enabled.
  */
-import { OpCode } from '../protocol/constants.js';
+import { OpCode, Perms } from '../protocol/constants.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type {
   AckEpochMessage,
@@ -25,13 +28,15 @@ import type {
   PeerMessage,
   ServerId,
 } from '../protocol/peer.js';
-import type { Id, SessionId } from '../protocol/records.js';
-import type { Txn } from '../protocol/txn.js';
+import type { Id, ReconfigRequest, SessionId } from '../protocol/records.js';
+import type { Txn, TxnHeader } from '../protocol/txn.js';
 import { MAX_COUNTER, counterOf, epochOf, makeZxid, type Zxid } from '../protocol/zxid.js';
 import { RequestPreparer, type PrepareRequest, type RequestPreparerOptions } from '../tree/prepare.js';
-import type { PeerHost, RoleCore } from './host.js';
+import type { PeerHost, RoleCore, SubmittedWrite } from './host.js';
 import type { ZabTiming } from './timing.js';
-import { isQuorum, quorumSize } from './quorum.js';
+import { isQuorum, quorumSize, type Membership } from './quorum.js';
+import { configOfTxn, planReconfig } from './reconfig.js';
+import { encodeConfig, membershipOfConfig, staticConfig, type QuorumConfig } from './reconfig-config.js';
 import { planSync, type SyncMode } from './sync-plan.js';
 
 /** Milestones the core reports to the leader machine. */
@@ -61,13 +66,15 @@ export type LearnerStage =
 /** The leader's view of one learner (ZooKeeper's `LearnerHandler`). */
 export interface LearnerHandle {
   readonly id: ServerId;
+  /** It sent OBSERVERINFO: it gets INFORMs and never ACKs. */
   readonly observer: boolean;
-  readonly voter: boolean;
+  /** A follower that votes in the current configuration (recomputed on reconfig). */
+  voter: boolean;
   stage: LearnerStage;
   acceptedEpoch: number;
   /** Last logged zxid (from FOLLOWERINFO, then ACKEPOCH). */
   lastZxid: Zxid;
-  /** ACKEPOCH carried a real currentEpoch (not -1): counts toward the epoch quorum. */
+  /** A follower whose ACKEPOCH carried a real currentEpoch (not -1): counts toward the epoch quorum (if it votes). */
   countsForEpoch: boolean;
   /** Highest proposal of this epoch it acknowledged. */
   acked: Zxid;
@@ -121,6 +128,20 @@ export class LeaderCore implements RoleCore {
   private preparer: RequestPreparer | null = null;
   /** The server the request being prepared came through (for the session check's owner). */
   private origin: ServerId;
+  /** The prepare step's session check (with the origin), for reconfig requests. */
+  private sessionCheck: ((sessionId: SessionId) => number) | undefined;
+  /**
+   * Configurations of reconfig transactions in this leader's unapplied history when it
+   * began ("last seen", maybe not committed): discovery and NEWLEADER need a quorum of
+   * each, besides one of the current configuration. Empty once established.
+   */
+  private historyConfigs: Membership[] = [];
+  /** The reconfig proposed and not committed yet (then: ReconfigInProgress, dual quorums). */
+  private pendingReconfig: { zxid: Zxid; membership: Membership } | null = null;
+  /** This server votes in the current configuration. */
+  private selfVoter: boolean;
+  /** No longer a voter after a reconfig: stepping down, no more proposals or commits. */
+  private retiring = false;
 
   // Broadcast state.
   private nextCounter = 1;
@@ -148,6 +169,12 @@ export class LeaderCore implements RoleCore {
     this.maxCounter = host.options.maxCounter ?? MAX_COUNTER;
     this.snapChunkSize = host.options.snapChunkSize ?? 1 << 20;
     this.origin = host.self;
+    this.selfVoter = host.membership.voters.includes(host.self);
+    const db = host.db;
+    for (const txn of db.unappliedSlice(db.lastAppliedZxid)) {
+      const config = configOfTxn(txn);
+      if (config !== undefined) this.historyConfigs.push(membershipOfConfig(config));
+    }
   }
 
   /** Connect the core to its machine and start receiving messages. */
@@ -225,11 +252,33 @@ export class LeaderCore implements RoleCore {
     this.selfLogged = makeZxid(this.newEpoch, 0);
     this.lastProposed = makeZxid(this.newEpoch, 0);
     this.nextCounter = 1;
-    this.preparer = new RequestPreparer(db.tree, this.preparerOptions());
+    this.historyConfigs = []; // applied above: every one of them is committed now
+    const options = this.preparerOptions();
+    this.sessionCheck = options?.checkSession;
+    this.preparer = new RequestPreparer(db.tree, options);
     for (const handle of this.learners.values()) {
       if (handle.stage === 'synced') this.sendUpToDate(handle);
     }
     this.host.setServing(true);
+  }
+
+  /**
+   * The current configuration changed (a reconfig this leader committed, or one in the
+   * history it established): recount who votes; a leader that no longer votes steps
+   * down (ZooKeeper hands over to a designated leader; here the new voters elect one).
+   */
+  onReconfig(): void {
+    if (this.stopped || this.failed) return;
+    const membership = this.host.membership;
+    const pending = this.pendingReconfig;
+    if (pending !== null && this.host.db.lastAppliedZxid >= pending.zxid) this.pendingReconfig = null;
+    for (const handle of this.learners.values()) handle.voter = !handle.observer && membership.voters.includes(handle.id);
+    this.selfVoter = membership.voters.includes(this.host.self);
+    if (!this.selfVoter && !this.retiring) {
+      this.retiring = true;
+      // Deferred: this runs inside the commit that applied the reconfig.
+      this.host.clock.defer(() => this.fail('no longer a voter after a reconfig: stepping down'));
+    }
   }
 
   /** The prepare options, with the host's session check (which needs the request's origin) added. */
@@ -271,10 +320,10 @@ export class LeaderCore implements RoleCore {
         continue;
       }
       if (inSync) this.host.outbox.push(handle.id, ping);
-      if (commit !== null && handle.voter && handle.stage === 'serving') this.host.outbox.push(handle.id, commit);
-      if (handle.voter && (handle.stage === 'synced' || handle.stage === 'serving') && silence <= syncWindow) heard.push(handle.id);
+      if (commit !== null && !handle.observer && handle.stage === 'serving') this.host.outbox.push(handle.id, commit);
+      if (!handle.observer && (handle.stage === 'synced' || handle.stage === 'serving') && silence <= syncWindow) heard.push(handle.id);
     }
-    if (this.established && !isQuorum(heard, this.host.membership)) {
+    if (this.established && !this.quorumOfAll(heard)) {
       this.fail('lost the quorum: too few followers heard from within syncLimit');
     }
   }
@@ -290,8 +339,8 @@ export class LeaderCore implements RoleCore {
 
   // ------------------------------------------------------------------ client path
 
-  submitWrite(sessionId: SessionId, cxid: number, request: PrepareRequest, authIds: readonly Id[]): boolean {
-    if (!this.established || this.stopped || this.failed) return false;
+  submitWrite(sessionId: SessionId, cxid: number, request: SubmittedWrite, authIds: readonly Id[]): boolean {
+    if (!this.established || this.stopped || this.failed || this.retiring) return false;
     const counter = this.nextCounter;
     if (counter >= this.maxCounter) {
       // ZOOKEEPER-1277: the counter would roll over; a new election starts a new epoch.
@@ -301,7 +350,10 @@ export class LeaderCore implements RoleCore {
     const header = { sessionId, cxid, zxid: makeZxid(this.newEpoch, counter), time: this.host.clock.now() };
     let txn: Txn;
     try {
-      txn = this.preparer!.prepare(header, request, authIds);
+      txn =
+        request.type === OpCode.reconfig
+          ? this.prepareReconfig(header, request, authIds)
+          : this.preparer!.prepare(header, request, authIds);
     } catch {
       // A request prepare cannot handle (malformed, or a bug): it still gets an answer,
       // as a failed write that consumes its zxid, and nothing else breaks (principle 7).
@@ -313,7 +365,7 @@ export class LeaderCore implements RoleCore {
   }
 
   submitSync(sessionId: SessionId, cxid: number): boolean {
-    if (!this.established || this.stopped || this.failed) return false;
+    if (!this.established || this.stopped || this.failed || this.retiring) return false;
     this.orderSync(this.host.self, sessionId, cxid);
     return true;
   }
@@ -364,7 +416,10 @@ export class LeaderCore implements RoleCore {
     const membership = this.host.membership;
     const observer = message.type === 'observerInfo';
     const known = observer ? membership.observers.includes(from) : membership.voters.includes(from);
-    if (!known || from === this.host.self) return; // not a member in that role: refuse
+    if (from === this.host.self) return;
+    // Not a member in that role: refused, unless reconfig is on (ZooKeeper then takes it
+    // as a non-voting learner: a server about to be added, or one that was removed).
+    if (!known && this.host.options.reconfigEnabled !== true) return;
     if (this.newEpoch >= 0 && message.acceptedEpoch > this.newEpoch) {
       // It promised a later epoch (to a leader attempt that never got established) and
       // must refuse this one, so it cannot join while this leader lasts (ZooKeeper's
@@ -384,7 +439,7 @@ export class LeaderCore implements RoleCore {
       handle = {
         id: from,
         observer,
-        voter: !observer,
+        voter: !observer && membership.voters.includes(from),
         stage: 'info',
         acceptedEpoch: message.acceptedEpoch,
         lastZxid: message.lastZxid,
@@ -418,7 +473,7 @@ export class LeaderCore implements RoleCore {
     }
     handle.stage = 'epochAcked';
     handle.lastZxid = message.lastLoggedZxid;
-    handle.countsForEpoch = handle.voter && message.currentEpoch !== -1;
+    handle.countsForEpoch = !handle.observer && message.currentEpoch !== -1;
     if (this.syncStarted) {
       this.syncLearner(handle);
     } else {
@@ -437,7 +492,7 @@ export class LeaderCore implements RoleCore {
       else this.checkNewLeaderQuorum();
       return false;
     }
-    if (!handle.voter || (handle.stage !== 'synced' && handle.stage !== 'serving')) return false;
+    if (handle.observer || (handle.stage !== 'synced' && handle.stage !== 'serving')) return false;
     if (zxid > handle.acked) {
       handle.acked = zxid;
       return true;
@@ -454,7 +509,7 @@ export class LeaderCore implements RoleCore {
       return;
     }
     this.origin = from; // read by the session check during prepare (submitWrite does not throw)
-    this.submitWrite(message.sessionId, message.cxid, request as PrepareRequest, message.authInfo);
+    this.submitWrite(message.sessionId, message.cxid, request as SubmittedWrite, message.authInfo);
     this.origin = this.host.self;
   }
 
@@ -471,8 +526,8 @@ export class LeaderCore implements RoleCore {
   private checkEpochQuorum(): void {
     if (this.newEpoch >= 0) return;
     const ids: ServerId[] = [this.host.self];
-    for (const handle of this.learners.values()) if (handle.voter) ids.push(handle.id);
-    if (!isQuorum(ids, this.host.membership)) return;
+    for (const handle of this.learners.values()) if (!handle.observer) ids.push(handle.id);
+    if (!this.quorumOfAll(ids)) return;
     this.newEpoch = this.maxAcceptedEpoch + 1;
     this.notify({ type: 'EPOCH_QUORUM' });
   }
@@ -486,7 +541,7 @@ export class LeaderCore implements RoleCore {
     if (this.epochAckQuorum || !this.epochPersisted) return;
     const ids: ServerId[] = [this.host.self];
     for (const handle of this.learners.values()) if (handle.countsForEpoch) ids.push(handle.id);
-    if (!isQuorum(ids, this.host.membership)) return;
+    if (!this.quorumOfAll(ids)) return;
     this.epochAckQuorum = true;
     this.notify({ type: 'EPOCH_ACKED' });
   }
@@ -495,9 +550,9 @@ export class LeaderCore implements RoleCore {
     if (this.newLeaderQuorum || !this.syncStarted) return;
     const ids: ServerId[] = [this.host.self];
     for (const handle of this.learners.values()) {
-      if (handle.voter && (handle.stage === 'synced' || handle.stage === 'serving')) ids.push(handle.id);
+      if (!handle.observer && (handle.stage === 'synced' || handle.stage === 'serving')) ids.push(handle.id);
     }
-    if (!isQuorum(ids, this.host.membership)) return;
+    if (!this.quorumOfAll(ids)) return;
     this.newLeaderQuorum = true;
     this.notify({ type: 'NEWLEADER_QUORUM' });
   }
@@ -528,7 +583,7 @@ export class LeaderCore implements RoleCore {
     const txns = plan.txns;
     for (let i = 0; i < txns.length; i++) outbox.push(handle.id, { type: 'proposal', txn: txns[i]! });
     if (txns.length > 0) outbox.push(handle.id, { type: 'commit', zxid: txns[txns.length - 1]!.header.zxid });
-    if (handle.voter) {
+    if (!handle.observer) {
       for (let i = this.pHead; i < this.proposals.length; i++) outbox.push(handle.id, { type: 'proposal', txn: this.proposals[i]! });
       this.followers.push(handle);
     } else {
@@ -548,7 +603,7 @@ export class LeaderCore implements RoleCore {
 
   private dropLearner(handle: LearnerHandle): void {
     this.learners.delete(handle.id);
-    const list = handle.voter ? this.followers : this.observers;
+    const list = handle.observer ? this.observers : this.followers;
     const index = list.indexOf(handle);
     if (index >= 0) list.splice(index, 1);
     for (let i = this.pendingSyncs.length - 1; i >= 0; i--) {
@@ -586,22 +641,87 @@ export class LeaderCore implements RoleCore {
     });
   }
 
-  /** Commit everything a quorum of voters has acked (the quorum-th highest ACK). */
+  /**
+   * Commit everything a quorum of voters has acked (the quorum-th highest ACK). While a
+   * reconfig is outstanding, what lies at or after it also needs a quorum of the new voters.
+   */
   private tryCommit(): void {
+    if (this.retiring) return;
+    let point = this.quorumPoint(null);
+    if (point < 0) return;
+    const pending = this.pendingReconfig;
+    if (pending !== null && point >= pending.zxid) {
+      const next = this.quorumPoint(pending.membership);
+      point = next >= pending.zxid ? Math.min(point, next) : pending.zxid - 1;
+    }
+    const commitTo = Math.min(point, this.lastProposed);
+    // (epoch, 0) is no proposal: nothing to commit until a quorum acked a real one.
+    if (commitTo > this.lastCommitted && counterOf(commitTo) > 0) this.commit(commitTo);
+  }
+
+  /**
+   * The highest zxid a quorum of `next`'s voters (null: the current configuration's) has
+   * logged, or -1 if too few of them are synced.
+   */
+  private quorumPoint(next: Membership | null): Zxid {
     const values = this.ackValues;
     values.length = 0;
-    values.push(this.selfLogged);
+    const voters = next === null ? this.host.membership.voters : next.voters;
+    if (next === null ? this.selfVoter : voters.includes(this.host.self)) values.push(this.selfLogged);
     const followers = this.followers;
     for (let i = 0; i < followers.length; i++) {
       const handle = followers[i]!;
-      if (handle.stage === 'serving' || handle.stage === 'synced') values.push(handle.acked);
+      if (handle.stage !== 'serving' && handle.stage !== 'synced') continue;
+      if (next === null ? handle.voter : voters.includes(handle.id)) values.push(handle.acked);
     }
-    const need = quorumSize(this.host.membership.voters.length);
-    if (values.length < need) return;
+    const need = quorumSize(voters.length);
+    if (values.length < need) return -1;
     values.sort(descending);
-    const commitTo = Math.min(values[need - 1]!, this.lastProposed);
-    // (epoch, 0) is no proposal: nothing to commit until a quorum acked a real one.
-    if (commitTo > this.lastCommitted && counterOf(commitTo) > 0) this.commit(commitTo);
+    return values[need - 1]!;
+  }
+
+  /** A quorum of the current configuration, of every one in the unapplied history, and of an outstanding reconfig's. */
+  private quorumOfAll(ids: readonly ServerId[]): boolean {
+    if (!isQuorum(ids, this.host.membership)) return false;
+    for (const membership of this.historyConfigs) if (!isQuorum(ids, membership)) return false;
+    return this.pendingReconfig === null || isQuorum(ids, this.pendingReconfig.membership);
+  }
+
+  // ------------------------------------------------------------------ reconfig
+
+  /** ZooKeeper's reconfig prepare step (see reconfig.ts for the checks and their order). */
+  private prepareReconfig(header: TxnHeader, request: ReconfigRequest, authIds: readonly Id[]): Txn {
+    const fail = (err: number): Txn => ({ header, body: { kind: 'error', err } });
+    const options = this.host.options;
+    if (options.reconfigEnabled !== true) return fail(ErrorCode.ReconfigDisabled);
+    const session = this.sessionCheck?.(header.sessionId) ?? 0;
+    if (session !== 0) return fail(session);
+    const membership = this.host.membership;
+    const standaloneEnabled = options.standaloneEnabled ?? true;
+    // A standalone ZooKeeper (one server) cannot reconfigure.
+    if (standaloneEnabled && membership.voters.length === 1 && membership.observers.length === 0) return fail(ErrorCode.Unimplemented);
+    if (this.pendingReconfig !== null) return fail(ErrorCode.ReconfigInProgress);
+    const current: QuorumConfig = this.host.config ?? staticConfig(membership);
+    if (request.curConfigId !== -1n && request.curConfigId !== BigInt(current.version)) return fail(ErrorCode.BadVersion);
+    const plan = planReconfig(current, request, { standaloneEnabled });
+    if (!plan.ok) return fail(plan.err);
+    const next: QuorumConfig = { servers: plan.servers, version: header.zxid };
+    const nextMembership = membershipOfConfig(next);
+    if (!this.quorumSynced(nextMembership)) return fail(ErrorCode.NewConfigNoQuorum);
+    if (this.host.db.tree.checkAccess(CONFIG_NODE, Perms.WRITE, authIds) !== ErrorCode.OK) return fail(ErrorCode.NoAuth);
+    this.pendingReconfig = { zxid: header.zxid, membership: nextMembership };
+    return { header, body: { kind: 'reconfig', data: encodeConfig(next) } };
+  }
+
+  /** ZooKeeper's `isQuorumSynced`: this leader and its synced followers hold a quorum of `membership`. */
+  private quorumSynced(membership: Membership): boolean {
+    const ids: ServerId[] = [this.host.self];
+    const window = this.host.timing.syncLimit * 2;
+    for (const handle of this.learners.values()) {
+      if (handle.observer || (handle.stage !== 'serving' && handle.stage !== 'synced')) continue;
+      if (this.ticks - handle.lastHeard <= window) ids.push(handle.id);
+    }
+    return isQuorum(ids, membership);
   }
 
   private commit(commitTo: Zxid): void {
@@ -641,7 +761,10 @@ export class LeaderCore implements RoleCore {
 
   /** §16.9: answer now if nothing is outstanding, else once the last proposal commits. */
   private orderSync(origin: ServerId, sessionId: SessionId, cxid: number): void {
-    if (this.lastProposed > this.lastCommitted) {
+    // lastProposed starts the epoch at (epoch, 0), the NEWLEADER marker, which is never
+    // committed as a proposal: comparing it with the previous epoch's last commit would
+    // hold every sync until the epoch's first write (forever, in a quiet ensemble).
+    if (this.lastProposed > this.lastCommitted && counterOf(this.lastProposed) !== 0) {
       this.pendingSyncs.push({ zxid: this.lastProposed, origin, sessionId, cxid });
     } else {
       this.releaseSync(origin, sessionId, cxid);
@@ -666,6 +789,8 @@ export class LeaderCore implements RoleCore {
     this.fail(reason);
   }
 }
+
+const CONFIG_NODE = '/zookeeper/config';
 
 function descending(a: number, b: number): number {
   return b - a;

@@ -25,8 +25,7 @@ import type { PeerMessage, ServerId, SnapMessage } from '../protocol/peer.js';
 import type { Id, SessionId } from '../protocol/records.js';
 import type { Txn } from '../protocol/txn.js';
 import { counterOf, epochOf, formatZxid, makeZxid, type Zxid } from '../protocol/zxid.js';
-import type { PrepareRequest } from '../tree/prepare.js';
-import type { PeerHost, RoleCore } from './host.js';
+import type { PeerHost, RoleCore, SubmittedWrite } from './host.js';
 import type { ZabTiming } from './timing.js';
 import type { SyncMode } from './sync-plan.js';
 
@@ -133,6 +132,24 @@ export class LearnerCore implements RoleCore {
     this.host.clearActiveRole(this);
   }
 
+  /**
+   * The current configuration changed (reconfig.ts): if the leader no longer votes, or
+   * this server's role changed (participant ↔ observer), leave and elect again, as
+   * ZooKeeper's learners do on COMMITANDACTIVATE. A server that was removed keeps
+   * following as a non-voting learner (ZooKeeper 3.8's removed followers do).
+   */
+  onReconfig(): void {
+    if (this.stopped || this.failed) return;
+    const { voters, observers } = this.host.membership;
+    const self = this.host.self;
+    let reason: string | undefined;
+    if (!voters.includes(this.leader)) reason = `leader ${this.leader} is no longer a voter`;
+    else if (this.observer && voters.includes(self)) reason = 'this observer became a participant';
+    else if (!this.observer && observers.includes(self)) reason = 'this follower became an observer';
+    // Deferred: this runs inside the apply of the reconfig transaction.
+    if (reason !== undefined) this.host.clock.defer(() => this.fail(`reconfig: ${reason}`));
+  }
+
   /** Fail the role from outside the core (a machine timeout). */
   abandon(reason: string): void {
     this.fail(reason);
@@ -140,7 +157,7 @@ export class LearnerCore implements RoleCore {
 
   // ------------------------------------------------------------------ client path
 
-  submitWrite(sessionId: SessionId, cxid: number, request: PrepareRequest, authIds: readonly Id[]): boolean {
+  submitWrite(sessionId: SessionId, cxid: number, request: SubmittedWrite, authIds: readonly Id[]): boolean {
     if (this.phase !== 'broadcast' || this.stopped || this.failed) return false;
     this.host.outbox.push(this.leader, {
       type: 'request',

@@ -51,7 +51,9 @@ export interface PeerContext {
 /** Events of the peer machine. */
 export type PeerEvent =
   | { type: 'notification'; from: ServerId; message: NotificationMessage }
-  | { type: 'peerConnected'; peer: ServerId };
+  | { type: 'peerConnected'; peer: ServerId }
+  /** LOOKING learned a newer configuration (from a peer's notification): elect again among its voters. */
+  | { type: 'reconfigured' };
 
 type DoneEvent = { type: string; output?: unknown; error?: unknown };
 
@@ -109,6 +111,7 @@ export const peerMachine = setup({
       on: {
         notification: { actions: 'forwardToElection' },
         peerConnected: { actions: 'forwardToElection' },
+        reconfigured: { target: 'LOOKING', reenter: true },
       },
     },
     LEADING: {

@@ -28,6 +28,12 @@ export interface NotificationMessage {
   electionEpoch: number;
   /** The proposed leader's currentEpoch. */
   peerEpoch: number;
+  /**
+   * [reconfig] The sender's current dynamic configuration as text (ZooKeeper's
+   * notification `config`): sent once a reconfig happened, so that a server with an
+   * older configuration adopts it and elects among the right voters.
+   */
+  config?: Uint8Array;
 }
 
 /** Learner → leader: start of discovery (FOLLOWERINFO / OBSERVERINFO). */

@@ -89,8 +89,19 @@ export interface CloseSessionTxn {
   paths: string[];
 }
 
+/**
+ * A dynamic reconfiguration (ZooKeeper's reconfig txn, a SetDataTxn of
+ * `/zookeeper/config`): `data` is the new configuration's text, whose `version=` is this
+ * transaction's zxid. Applied as a setData of `/zookeeper/config` with version -1; every
+ * server activates the new membership once it applies it (src/machines/reconfig.ts).
+ */
+export interface ReconfigTxn {
+  kind: 'reconfig';
+  data: Uint8Array;
+}
+
 /** What a transaction does. */
-export type TxnBody = MultiTxnOp | MultiTxn | CreateSessionTxn | CloseSessionTxn;
+export type TxnBody = MultiTxnOp | MultiTxn | CreateSessionTxn | CloseSessionTxn | ReconfigTxn;
 
 /** A transaction: header plus body. */
 export interface Txn {

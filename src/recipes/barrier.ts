@@ -73,7 +73,7 @@ export class Barrier {
             if (stat === null) return;
           }
           await wake.wait(scope.signal);
-          if ((await this.client.exists(this.path)) === null) return;
+          if ((await scope.race(this.client.exists(this.path))) === null) return;
         }
       } finally {
         await watch?.remove(this.client);

@@ -19,17 +19,18 @@
  * Guarantees and failure behaviour:
  * - `trySetCount` succeeds only against the latest version: no lost updates. `add`
  *   retries on conflicts until it wins (or `signal`/`timeout` end it).
- * - A persistent watch has no catch-up events after a reconnect, so on RECONNECTED the
- *   counter reads the node again (participant `verifying`) and emits `change` if it
- *   moved. `close()` removes the watch.
+ * - A persistent watch has no catch-up events after a reconnect, so on RECONNECTED (and
+ *   after a LOST whose session survives) the counter reads the node again (mirror.ts)
+ *   and emits `change` if it moved. `close()` removes the watch.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Watcher } from '../client/types.js';
-import { AddWatchMode, CreateMode, WatcherType } from '../protocol/constants.js';
+import { AddWatchMode, CreateMode } from '../protocol/constants.js';
 import { BadVersionError, NoNodeError, NodeExistsError } from '../protocol/errors.js';
 import { RecipeClosedError } from './errors.js';
-import { Participant } from './participant.js';
-import { bindConnection, createWithParents, recipeEnv, removeWatcherQuietly, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
+import { PersistentMirror } from './mirror.js';
+import type { Participant } from './participant.js';
+import { createWithParents, recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
 import { WaitScope, type WaitOptions } from './wait.js';
 
 /** A value with the node version it was read at. */
@@ -62,15 +63,12 @@ export function decodeCount(data: Uint8Array | null): number {
 
 /** A shared counter; see the file header. */
 export class SharedCounter extends EventEmitter<SharedCounterEvents> {
-  /** The counter's participant machine (`sharedCount`). */
-  readonly participant: Participant;
   private readonly env: RecipeEnv;
+  private readonly mirror: PersistentMirror<never>;
   private current: VersionedValue | undefined;
   private readonly watcher: Watcher = (event) => {
     if (event.type === 'NodeDataChanged' || event.type === 'NodeCreated' || event.type === 'NodeDeleted') void this.refresh();
   };
-  private watching = false;
-  private unbind: (() => void) | undefined;
   private reads = 0;
 
   constructor(
@@ -81,25 +79,31 @@ export class SharedCounter extends EventEmitter<SharedCounterEvents> {
   ) {
     super();
     this.env = recipeEnv(options);
-    this.participant = new Participant({ recipe: 'sharedCount', name: path, member: true, clock: this.env.clock, inspect: this.env.inspect });
+    this.mirror = new PersistentMirror(client, path, {
+      recipe: 'sharedCount',
+      env: this.env,
+      mode: AddWatchMode.PERSISTENT,
+      watcher: this.watcher,
+      resync: () => this.refresh(),
+      onError: (error) => this.report(error),
+    });
+  }
+
+  /** The counter's participant machine (`sharedCount`). */
+  get participant(): Participant {
+    return this.mirror.participant;
   }
 
   /** Create the node with the seed if missing, read it and start watching. */
   async start(): Promise<void> {
-    this.participant.send({ type: 'JOIN' });
-    this.unbind = bindConnection(this.client, this.participant, async () => {
+    await this.mirror.start(async () => {
+      try {
+        await createWithParents(this.client, this.path, encodeCount(this.seed), CreateMode.PERSISTENT);
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
       await this.refresh();
-      return true;
     });
-    try {
-      await createWithParents(this.client, this.path, encodeCount(this.seed), CreateMode.PERSISTENT);
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-    }
-    await this.client.addWatch(this.path, AddWatchMode.PERSISTENT, this.watcher);
-    this.watching = true;
-    await this.refresh();
-    this.participant.send({ type: 'JOINED', node: this.path });
   }
 
   /** The last value seen (the seed before `start`). */
@@ -156,16 +160,8 @@ export class SharedCounter extends EventEmitter<SharedCounterEvents> {
   }
 
   /** Stop watching. */
-  async close(): Promise<void> {
-    if (this.participant.phase === 'left') return;
-    this.participant.send({ type: 'LEAVE' });
-    if (this.watching) {
-      this.watching = false;
-      await removeWatcherQuietly(this.client, this.path, WatcherType.Any, this.watcher);
-    }
-    this.unbind?.();
-    this.participant.send({ type: 'LEFT' });
-    this.participant.stop();
+  close(): Promise<void> {
+    return this.mirror.close();
   }
 
   private get closed(): boolean {
@@ -181,8 +177,12 @@ export class SharedCounter extends EventEmitter<SharedCounterEvents> {
       if (ticket === this.reads) this.apply(value);
     } catch (error) {
       if (error instanceof NoNodeError || this.closed) return;
-      if (this.listenerCount('error') > 0) this.emit('error', error);
+      this.report(error);
     }
+  }
+
+  private report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   private apply(value: VersionedValue): void {

@@ -19,7 +19,9 @@
  * Guarantees and failure behaviour:
  * - `memberQty` is a threshold, not a limit (more may enter). Use a fresh path per round.
  * - `enter` honours `signal` and `timeout`: the member's node is deleted and its watch
- *   removed before it rejects. `leave` honours them too (its node is already gone).
+ *   removed before it rejects. `leave` honours them too (its node is already gone). A
+ *   member create whose reply is lost (ConnectionLoss) is retried and adopted, never
+ *   left behind to be counted as a member that is not there.
  * - A member whose session dies is treated as having left (its node goes with the
  *   session), so the others do not wait for it forever.
  * - The member's life (`joining` → `waiting` → `holding` = inside → `leaving` → `left`)
@@ -27,10 +29,9 @@
  *   suspended (its node may vanish), RECONNECTED verifies the node.
  */
 import { CreateMode, WatcherType } from '../protocol/constants.js';
-import { NoNodeError, NodeExistsError } from '../protocol/errors.js';
+import { ConnectionLossError, NoNodeError, NodeExistsError } from '../protocol/errors.js';
 import { randomUuid } from '../client/protected.js';
 import { RoleLostError, WaitTimeoutError } from './errors.js';
-import { removeNode } from './lock-internals.js';
 import { Participant } from './participant.js';
 import {
   bindConnection,
@@ -94,13 +95,13 @@ export class DoubleBarrier {
       watch.registered = true;
       return stat !== null;
     };
-    let created = false;
+    let attempted = false;
     try {
       participant.send({ type: 'JOIN' });
       // Watch `ready` first, so its creation cannot slip between our look and our wait.
       let ready = await watchReady();
-      await this.createOurNode();
-      created = true;
+      attempted = true;
+      await this.createOurNode(scope);
       participant.send({ type: 'JOINED', node: this.ourPath });
       participant.send({ type: 'WAIT', timeout: options.timeout });
       while (!ready) {
@@ -121,7 +122,8 @@ export class DoubleBarrier {
     } catch (error) {
       const timedOut = participant.status.timedOut;
       participant.send({ type: 'LEAVE' });
-      if (created) await removeNode(this.client, this.ourPath);
+      // A create interrupted by ConnectionLoss may have made the node: it must not count as a member.
+      if (attempted) await this.removeOurNode();
       this.finish();
       throw timedOut && !(error instanceof WaitTimeoutError) ? new WaitTimeoutError(options.timeout ?? 0, 'doubleBarrier enter') : error;
     } finally {
@@ -172,8 +174,13 @@ export class DoubleBarrier {
     }
   }
 
-  private async createOurNode(): Promise<void> {
+  /**
+   * Create our member node. ConnectionLoss leaves its outcome unknown, so the create is
+   * retried once reconnected: a NodeExists owned by this session is ours.
+   */
+  private async createOurNode(scope: WaitScope): Promise<void> {
     for (;;) {
+      scope.throwIfAborted();
       try {
         await this.client.create(this.ourPath, null, { mode: CreateMode.EPHEMERAL });
         return;
@@ -182,11 +189,28 @@ export class DoubleBarrier {
           await ensurePath(this.client, this.path);
           continue;
         }
-        if (error instanceof NodeExistsError && (await ownsNode(this.client, this.ourPath))) return; // a retried create
-        if (error instanceof NodeExistsError) throw new RoleLostError('closed', this.ourPath, `member ${this.ourPath} exists already`);
-        throw error;
+        if (error instanceof ConnectionLossError) {
+          await scope.race(this.client.waitUntilConnected());
+          continue;
+        }
+        if (!(error instanceof NodeExistsError)) throw error;
       }
+      if (await ownsNode(this.client, this.ourPath)) return; // an earlier attempt made it
+      throw new RoleLostError('closed', this.ourPath, `member ${this.ourPath} exists already`);
     }
+  }
+
+  /** Delete our member node if this session owns it (awaited while connected, in the background otherwise). */
+  private async removeOurNode(): Promise<void> {
+    const removing = (async () => {
+      try {
+        await this.client.waitUntilConnected();
+        if (await ownsNode(this.client, this.ourPath)) await deleteQuietly(this.client, this.ourPath);
+      } catch {
+        // The session ended: its ephemerals went with it.
+      }
+    })();
+    if (this.client.state === 'CONNECTED') await removing;
   }
 
   private finish(): void {

@@ -28,20 +28,21 @@
  * - After a LOST whose session turns out to survive (RECONNECTED), or a deleted node,
  *   the latch rejoins with a fresh node (new token, back of the line). After EXPIRED
  *   the client is finished; the latch stays `lost` (create a new client and latch).
- * - `close()` deletes the node and removes the watch; waits accept `signal`/`timeout`.
+ * - `close()` deletes the node and removes the watch; waits (`start`, `awaitLeadership`)
+ *   accept `signal`/`timeout`. The leader watches its own node, so a deletion while
+ *   connected ends its leadership at once (it then rejoins at the back of the line).
  */
 import { EventEmitter } from 'eventemitter3';
 import { CreateMode } from '../protocol/constants.js';
 import { RecipeClosedError, RoleLostError, type LossReason } from './errors.js';
-import { removeNode, mutexRule, waitForTurn } from './lock-internals.js';
+import { listCandidates, mutexRule, ownNodeWatch, removeNode, waitForTurn } from './lock-internals.js';
 import { Participant, type ParticipantStatus } from './participant.js';
 import { sortSequential } from './sequence.js';
 import {
   bindConnection,
-  decodeJson,
   encodeJson,
   isSessionEnded,
-  joinPath,
+  nameOf,
   ownsNode,
   protectedCreate,
   recipeEnv,
@@ -108,6 +109,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private node: CreatedNode | undefined;
   private running: Promise<void> | undefined;
   private leadershipValue: Leadership | undefined;
+  /** Arms the leader's watch on its own node (one per node). */
+  private armOwnWatch: (() => void) | undefined;
 
   constructor(
     private readonly client: RecipeClient,
@@ -120,6 +123,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.participant = new Participant({ recipe: 'leaderLatch', name: this.id || 'candidate', member: true, clock: this.env.clock, inspect: this.env.inspect });
     this.participant.on('granted', (signal) => {
       const node = this.node!;
+      this.armOwnWatch?.();
       this.leadershipValue = { token: node.stat.czxid, signal, path: node.path };
       this.emit('isLeader', this.leadershipValue);
     });
@@ -142,15 +146,27 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     return this.hasLeadership ? this.leadershipValue : undefined;
   }
 
-  /** Join the election; resolves once this candidate's node exists. */
-  async start(): Promise<void> {
+  /**
+   * Join the election; resolves once this candidate's node exists. `signal` / `timeout`
+   * give up joining (e.g. while disconnected): the latch is closed, leaving nothing
+   * behind, and the call rejects.
+   */
+  async start(options: WaitOptions = {}): Promise<void> {
     if (this.running !== undefined) throw new Error('LeaderLatch already started');
+    const scope = new WaitScope(this.env.clock, options, 'LeaderLatch.start');
     this.unbind = bindConnection(this.client, this.participant, async () => this.node === undefined || (await ownsNode(this.client, this.node.path)));
     const joined = this.participant.waitFor((s) => s.node !== undefined || s.phase === 'left', this.closing.signal);
     this.running = this.run().catch((error: unknown) => {
       if (!this.closing.signal.aborted) this.emit('error', error);
     });
-    await joined;
+    try {
+      await scope.race(joined);
+    } catch (error) {
+      if (scope.aborted) await this.close();
+      throw error;
+    } finally {
+      scope.dispose();
+    }
     if (this.participant.phase === 'left') throw new RecipeClosedError('LeaderLatch');
   }
 
@@ -169,24 +185,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   }
 
   /** Every candidate in line, leader first. */
-  async candidates(): Promise<Candidate[]> {
-    let children: string[];
-    try {
-      children = await this.client.getChildren(this.path);
-    } catch {
-      return [];
-    }
-    const sorted = sortSequential(children, LATCH_NODE_NAME);
-    const result: Candidate[] = [];
-    for (const [i, n] of sorted.entries()) {
-      try {
-        const { data } = await this.client.getData(joinPath(this.path, n.name));
-        result.push({ id: decodeJson<string>(data) ?? '', node: n.name, isLeader: i === 0 });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return result;
+  candidates(): Promise<Candidate[]> {
+    return listCandidates(this.client, this.path, LATCH_NODE_NAME);
   }
 
   /** The current leader, if any. */
@@ -252,7 +252,9 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       await removeNode(this.client, this.node.path);
       return;
     }
-    this.participant.send({ type: 'JOINED', node: this.node.path });
+    const created = this.node;
+    this.armOwnWatch = ownNodeWatch(this.client, this.participant, created.path, () => this.node !== created || this.closing.signal.aborted);
+    this.participant.send({ type: 'JOINED', node: created.path });
   }
 
   /** Wait in line; lead when first. */
@@ -263,7 +265,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       if (this.participant.phase === 'member') {
         // Already first? Then lead at once, without passing through `waiting`.
         const children = await this.client.getChildren(this.path);
-        if (mutexRule(sortSequential(children, LATCH_NODE_NAME), nameOfNode(node)).kind === 'acquired') {
+        if (mutexRule(sortSequential(children, LATCH_NODE_NAME), nameOf(node.path)).kind === 'acquired') {
           this.participant.send({ type: 'ACQUIRED', token: node.stat.czxid });
           return;
         }
@@ -291,8 +293,4 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       scope.dispose();
     }
   }
-}
-
-function nameOfNode(node: CreatedNode): string {
-  return node.path.slice(node.path.lastIndexOf('/') + 1);
 }

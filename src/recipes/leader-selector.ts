@@ -29,9 +29,8 @@ import { RecipeClosedError, RoleLostError, isAbortError } from './errors.js';
 import type { Leadership } from './leader-latch.js';
 import type { Lease } from './lease.js';
 import { Lock } from './lock.js';
-import { mutexRule } from './lock-internals.js';
-import { sortSequential } from './sequence.js';
-import { decodeJson, encodeJson, isSessionEnded, joinPath, recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
+import { listCandidates, mutexRule } from './lock-internals.js';
+import { encodeJson, isSessionEnded, recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
 import { Wakeup, sleep } from './wait.js';
 
 /** Node name of selector candidates. */
@@ -104,23 +103,8 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   }
 
   /** The candidates in line, leader first. */
-  async participants(): Promise<SelectorParticipant[]> {
-    let children: string[];
-    try {
-      children = await this.client.getChildren(this.path);
-    } catch {
-      return [];
-    }
-    const result: SelectorParticipant[] = [];
-    for (const [i, n] of sortSequential(children, SELECTOR_NODE_NAME).entries()) {
-      try {
-        const { data } = await this.client.getData(joinPath(this.path, n.name));
-        result.push({ id: decodeJson<string>(data) ?? '', node: n.name, isLeader: i === 0 });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return result;
+  participants(): Promise<SelectorParticipant[]> {
+    return listCandidates(this.client, this.path, SELECTOR_NODE_NAME);
   }
 
   /** Stop: abort the leader's signal, wait for `takeLeadership` to return, delete the node. */

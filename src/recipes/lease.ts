@@ -10,7 +10,8 @@
  * - RECONNECTED with the same session: the node is checked (it must still exist and be
  *   this session's ephemeral). If so, no one else can have held the role meanwhile; a
  *   new term starts with a fresh `signal` and `reinstated` is emitted.
- * - LOST / EXPIRED / node deleted: the lease is gone (`lost`); `release()` still cleans up.
+ * - LOST / EXPIRED / node deleted: the lease is gone (`lost`) and its node is given up
+ *   (deleted once connected, if the session survived); `release()` is then harmless.
  *
  * The fencing token is the czxid of the holder's node: it increases strictly from one
  * holder to the next, so a downstream system that remembers the largest token it has

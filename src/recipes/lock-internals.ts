@@ -10,8 +10,10 @@
  * position rule names, so a release wakes one waiter; on abort, timeout, loss or error
  * the node is deleted and the watch removed before the call rejects (in the background
  * when the client is disconnected: the server removes the ephemeral with the session
- * anyway).
+ * anyway). A holder watches its own node (deletion ends the lease at once) and gives
+ * the node up as soon as the lease is lost.
  */
+import type { Watcher } from '../client/types.js';
 import { CreateMode, WatcherType } from '../protocol/constants.js';
 import { ConnectionLossError, NoNodeError } from '../protocol/errors.js';
 import { RoleLostError, WaitTimeoutError } from './errors.js';
@@ -20,12 +22,14 @@ import { Participant } from './participant.js';
 import { queuePosition, sortSequential, type QueuePosition, type SequentialNode } from './sequence.js';
 import {
   bindConnection,
+  decodeJson,
   deleteQuietly,
   joinPath,
   nameOf,
   ownsNode,
   protectedCreate,
   OneShotWatch,
+  removeWatcherQuietly,
   type CreatedNode,
   type RecipeClient,
   type RecipeEnv,
@@ -232,7 +236,7 @@ export async function acquireLease(spec: LeaseSpec): Promise<Lease> {
   }
   const held = node;
   let released: Promise<void> | undefined;
-  return new Lease(participant, held.path, held.stat.czxid, () => {
+  const release = (): Promise<void> => {
     released ??= (async () => {
       participant.send({ type: 'RELEASE' });
       participant.send({ type: 'LEAVE' });
@@ -240,5 +244,88 @@ export async function acquireLease(spec: LeaseSpec): Promise<Lease> {
       finish();
     })();
     return released;
+  };
+  const lease = new Lease(participant, held.path, held.stat.czxid, release);
+  const armOwnWatch = ownNodeWatch(client, participant, held.path, () => released !== undefined);
+  participant.on('granted', armOwnWatch);
+  armOwnWatch();
+  // A lease that is lost gives its node up at once: after a LOST whose session survives,
+  // the node would otherwise stay and block every waiter behind a holder that knows it
+  // no longer holds (deleted once reconnected; an expired session took it already).
+  participant.on('state', (status) => {
+    if (status.phase === 'lost') void Promise.resolve().then(release);
   });
+  return lease;
+}
+
+/**
+ * Tell `participant` when its node `path` is deleted while connected (an administrator,
+ * a recipe cleaning up after a stale holder): NODE_GONE ends the role at once, instead
+ * of at the next reconnect's verification. One exists-watch, re-armed when the data
+ * changes; the holder's own delete consumes it, so nothing stays registered. Returns
+ * the function that (re-)arms it: call it when the role is granted (again: a reconnect
+ * may have lost it). `ended()` is true once the holder gave the node up.
+ */
+export function ownNodeWatch(client: RecipeClient, participant: Participant, path: string, ended: () => boolean): () => void {
+  let armed = false;
+  const watcher: Watcher = (event) => {
+    armed = false;
+    if (ended()) return;
+    if (event.type === 'NodeDeleted') participant.send({ type: 'NODE_GONE' });
+    else if (event.type === 'NodeDataChanged') void arm();
+  };
+  const arm = async (): Promise<void> => {
+    if (armed || ended()) return;
+    armed = true;
+    try {
+      const stat = await client.exists(path, { watch: watcher });
+      if (stat === null) {
+        armed = false;
+        await removeWatcherQuietly(client, path, WatcherType.Data, watcher);
+        if (!ended()) participant.send({ type: 'NODE_GONE' });
+      }
+    } catch {
+      // ConnectionLoss: the reconnect verifies the node (and re-arms); session ended: LOST says so.
+      armed = false;
+    }
+  };
+  return () => void arm();
+}
+
+/**
+ * `tryAcquire`: run a one-look attempt (`once: true`) and turn "someone holds or waits
+ * ahead" into null.
+ */
+export async function tryOnce<T>(attempt: Promise<T>): Promise<T | null> {
+  try {
+    return await attempt;
+  } catch (error) {
+    if (error instanceof WaitTimeoutError && error.timeout === 0) return null;
+    throw error;
+  }
+}
+
+/**
+ * The parties queued under `dir` (nodes named `prefix` holding their id as JSON), in
+ * line order, the first marked as leader: the latch's `candidates()` and the selector's
+ * `participants()`. Nodes that vanish while being read are skipped; an unreadable
+ * directory lists nobody.
+ */
+export async function listCandidates(client: RecipeClient, dir: string, prefix: string): Promise<{ id: string; node: string; isLeader: boolean }[]> {
+  let children: string[];
+  try {
+    children = await client.getChildren(dir);
+  } catch {
+    return [];
+  }
+  const result: { id: string; node: string; isLeader: boolean }[] = [];
+  for (const [i, n] of sortSequential(children, prefix).entries()) {
+    try {
+      const { data } = await client.getData(joinPath(dir, n.name));
+      result.push({ id: decodeJson<string>(data) ?? '', node: n.name, isLeader: i === 0 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return result;
 }

@@ -16,9 +16,11 @@
  * Guarantees and failure behaviour:
  * - Mutual exclusion, as long as holders honour `lease.signal`: it is aborted on
  *   SUSPENDED (the session may expire and the node vanish while this process cannot
- *   hear of it), on LOST/EXPIRED and when the node is deleted. On RECONNECTED with the
- *   node still present and owned by this session, the lease is reinstated with a new
- *   signal (no one else can have held it meanwhile).
+ *   hear of it), on LOST/EXPIRED and when the node is deleted (the holder watches its
+ *   own node). On RECONNECTED with the node still present and owned by this session,
+ *   the lease is reinstated with a new signal (no one else can have held it meanwhile).
+ *   A lost lease is never reinstated: it gives its node up at once (after a LOST whose
+ *   session survives, the node is deleted once reconnected), so waiters move on.
  * - Fencing: `lease.token` is the node's czxid, strictly increasing from holder to
  *   holder; pass it to downstream systems so they can refuse a stale holder.
  * - Reentrant within one `Lock` instance (the "holder", as a thread is in Curator):
@@ -35,9 +37,8 @@ import { EventEmitter } from 'eventemitter3';
 import type { Data } from '../client/types.js';
 import { toBytes } from '../client/multi.js';
 import type { RoleLostError } from './errors.js';
-import { WaitTimeoutError } from './errors.js';
 import type { Lease } from './lease.js';
-import { acquireLease, mutexRule, type PositionRule } from './lock-internals.js';
+import { acquireLease, mutexRule, tryOnce, type PositionRule } from './lock-internals.js';
 import type { Participant } from './participant.js';
 import { sortSequential } from './sequence.js';
 import { recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
@@ -129,13 +130,8 @@ export class Lock extends EventEmitter<LockEvents> {
   }
 
   /** Hold the lock if it is free right now; null if someone else holds or waits ahead. */
-  async tryAcquire(options: Pick<WaitOptions, 'signal'> = {}): Promise<Lease | null> {
-    try {
-      return await this.enter(options, true);
-    } catch (error) {
-      if (error instanceof WaitTimeoutError && error.timeout === 0) return null;
-      throw error;
-    }
+  tryAcquire(options: Pick<WaitOptions, 'signal'> = {}): Promise<Lease | null> {
+    return tryOnce(this.enter(options, true));
   }
 
   /** Count down one acquisition; the last one deletes the node. No-op when not held. */

@@ -16,16 +16,18 @@
  * the newest read is applied.
  *
  * Failure behaviour: as the tree cache's (tree-cache.ts): eventually consistent; on
- * RECONNECTED the node is read again, since persistent watches get no catch-up events;
- * `close()` removes the watch. Its life is a `nodeCache` participant machine.
+ * RECONNECTED (and after a LOST whose session survives) the node is read again, since
+ * persistent watches get no catch-up events (mirror.ts); `close()` removes the watch.
+ * Its life is a `nodeCache` participant machine.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { WatchEvent, Watcher } from '../client/types.js';
-import { AddWatchMode, WatcherType } from '../protocol/constants.js';
+import { AddWatchMode } from '../protocol/constants.js';
 import { NoNodeError } from '../protocol/errors.js';
-import { Participant } from './participant.js';
-import { eventStream, type EventSink, type EventStream } from './stream.js';
-import { bindConnection, recipeEnv, removeWatcherQuietly, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
+import { PersistentMirror } from './mirror.js';
+import type { Participant } from './participant.js';
+import type { EventStream } from './stream.js';
+import { recipeEnv, type RecipeClient, type RecipeOptions } from './support.js';
 import type { CachedNode } from './tree-cache.js';
 
 /** What a node cache reports: the node now (undefined: it does not exist). */
@@ -40,14 +42,9 @@ export interface NodeCacheEvents {
 
 /** A single-node cache; see the file header. */
 export class NodeCache extends EventEmitter<NodeCacheEvents> {
-  /** The cache's participant machine (`nodeCache`). */
-  readonly participant: Participant;
-  private readonly env: RecipeEnv;
+  private readonly mirror: PersistentMirror<NodeCacheEvent>;
   private node: CachedNode | undefined;
   private ticket = 0;
-  private watching = false;
-  private unbind: (() => void) | undefined;
-  private readonly sinks = new Set<EventSink<NodeCacheEvent>>();
   private readonly watcher: Watcher = (event: WatchEvent) => {
     if (event.type === 'NodeCreated' || event.type === 'NodeDataChanged' || event.type === 'NodeDeleted') void this.read();
   };
@@ -58,30 +55,26 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
     options: RecipeOptions = {},
   ) {
     super();
-    this.env = recipeEnv(options);
-    this.participant = new Participant({ recipe: 'nodeCache', name: path, member: true, clock: this.env.clock, inspect: this.env.inspect });
-    this.participant.on('state', (status) => {
-      if (status.phase === 'lost' && status.connected && this.watching) {
-        this.participant.send({ type: 'JOIN' });
-        void this.read().then(() => this.participant.send({ type: 'JOINED', node: this.path }));
-      }
+    this.mirror = new PersistentMirror(client, path, {
+      recipe: 'nodeCache',
+      env: recipeEnv(options),
+      mode: AddWatchMode.PERSISTENT,
+      watcher: this.watcher,
+      resync: () => this.read(),
+      onError: (error) => this.report(error),
     });
+  }
+
+  /** The cache's participant machine (`nodeCache`). */
+  get participant(): Participant {
+    return this.mirror.participant;
   }
 
   /** Register the watch and read the node; resolves after `initialized`. */
   async start(): Promise<void> {
-    if (this.participant.phase !== 'idle') throw new Error('NodeCache already started');
-    this.participant.send({ type: 'JOIN' });
-    this.unbind = bindConnection(this.client, this.participant, async () => {
-      await this.read();
-      return true;
-    });
-    await this.client.addWatch(this.path, AddWatchMode.PERSISTENT, this.watcher);
-    this.watching = true;
-    await this.read(false);
-    this.participant.send({ type: 'JOINED', node: this.path });
+    await this.mirror.start(() => this.read(false));
     this.emit('initialized', this.node);
-    this.publish({ type: 'initialized', node: this.node });
+    this.mirror.publish({ type: 'initialized', node: this.node });
   }
 
   /** The node as last seen (undefined: it does not exist). */
@@ -91,23 +84,12 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
 
   /** The cache's events from now on, as an async iterator. */
   events(options: { signal?: AbortSignal } = {}): EventStream<NodeCacheEvent> {
-    const { stream, sink } = eventStream<NodeCacheEvent>(() => this.sinks.delete(sink), options.signal);
-    this.sinks.add(sink);
-    return stream;
+    return this.mirror.events(options);
   }
 
   /** Remove the watch and stop. */
-  async close(): Promise<void> {
-    if (this.participant.phase === 'left') return;
-    this.participant.send({ type: 'LEAVE' });
-    if (this.watching) {
-      this.watching = false;
-      await removeWatcherQuietly(this.client, this.path, WatcherType.Any, this.watcher);
-    }
-    this.unbind?.();
-    for (const sink of [...this.sinks]) sink.end();
-    this.participant.send({ type: 'LEFT' });
-    this.participant.stop();
+  close(): Promise<void> {
+    return this.mirror.close();
   }
 
   private async read(notify = true): Promise<void> {
@@ -118,21 +100,21 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
       next = { path: this.path, data, stat };
     } catch (error) {
       if (!(error instanceof NoNodeError)) {
-        if (this.watching && this.listenerCount('error') > 0) this.emit('error', error);
+        if (this.mirror.watching) this.report(error);
         return;
       }
     }
-    if (ticket !== this.ticket || !this.watching) return;
+    if (ticket !== this.ticket || !this.mirror.watching) return;
     const before = this.node;
     this.node = next;
     const changed = before?.stat.czxid !== next?.stat.czxid || before?.stat.mzxid !== next?.stat.mzxid;
     if (notify && changed) {
       this.emit('changed', next);
-      this.publish({ type: 'changed', node: next });
+      this.mirror.publish({ type: 'changed', node: next });
     }
   }
 
-  private publish(event: NodeCacheEvent): void {
-    for (const sink of this.sinks) sink.push(event);
+  private report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }

@@ -23,7 +23,8 @@
  *   concurrent offers are ordered by commit.
  * - At most once: an item is read then deleted, so a consumer that crashes after its
  *   delete loses that item (as Curator's simple queue). Offers are protected creates,
- *   so an offer retried after ConnectionLoss is never duplicated.
+ *   so an offer retried after ConnectionLoss is never duplicated; an offer abandoned
+ *   (`signal`, `timeout`) leaves no item behind.
  * - `take` waits with one child watch (every waiting consumer is woken by a new item
  *   and all but one find nothing: a herd bounded by the consumers), honours `signal`
  *   and `timeout` and removes its watch when it returns. Its life is a `queueConsumer`
@@ -32,7 +33,7 @@
  */
 import { CreateMode, WatcherType } from '../protocol/constants.js';
 import { ConnectionLossError, ErrorCode, NoNodeError } from '../protocol/errors.js';
-import { stripProtectedPrefix } from './protected.js';
+import { stripProtectedPrefix } from '../client/protected.js';
 import { parseSequence } from './sequence.js';
 import {
   decodeJson,
@@ -46,7 +47,7 @@ import {
   type RecipeEnv,
   type RecipeOptions,
 } from './support.js';
-import type { WaitOptions } from './wait.js';
+import { WaitScope, type WaitOptions } from './wait.js';
 import { participantWait } from './waiter.js';
 
 /** Node name of FIFO items. */
@@ -145,7 +146,15 @@ abstract class QueueBase<T> {
       try {
         for (;;) {
           scope.throwIfAborted();
-          const taken = await this.tryTake();
+          let taken: { item: T } | undefined;
+          try {
+            taken = await this.tryTake();
+          } catch (error) {
+            // Suspended: wait for the reconnect (a state change wakes us), then look again.
+            if (!(error instanceof ConnectionLossError)) throw error;
+            await wake.wait(scope.signal);
+            continue;
+          }
           if (taken !== undefined) return taken.item;
           if (!watch?.pending) {
             try {
@@ -174,10 +183,15 @@ abstract class QueueBase<T> {
     });
   }
 
-  protected async put(name: string, item: T): Promise<string> {
+  protected async put(name: string, item: T, options: WaitOptions): Promise<string> {
     const data = this.options.raw ? (item as unknown as Uint8Array) : encodeJson(item);
-    const created = await protectedCreate(this.client, this.path, name, data, { mode: CreateMode.PERSISTENT_SEQUENTIAL, random: this.env.random });
-    return created.path;
+    const scope = new WaitScope(this.env.clock, options, 'offer');
+    try {
+      const creating = protectedCreate(this.client, this.path, name, data, { mode: CreateMode.PERSISTENT_SEQUENTIAL, random: this.env.random, signal: scope.signal });
+      return (await scope.race(creating)).path;
+    } finally {
+      scope.dispose();
+    }
   }
 
   private async tryTake(): Promise<{ item: T } | undefined> {
@@ -211,16 +225,19 @@ abstract class QueueBase<T> {
 
 /** A FIFO queue; see the file header. */
 export class DistributedQueue<T = unknown> extends QueueBase<T> {
-  /** Append an item; resolves to its node's path. */
-  offer(item: T): Promise<string> {
-    return this.put(QUEUE_NODE_NAME, item);
+  /**
+   * Append an item; resolves to its node's path. While disconnected the offer waits for
+   * the reconnect; `signal` / `timeout` give up (an item a lost create made is deleted).
+   */
+  offer(item: T, options: WaitOptions = {}): Promise<string> {
+    return this.put(QUEUE_NODE_NAME, item, options);
   }
 }
 
 /** A priority queue (lower `priority` first, FIFO within a priority); see the file header. */
 export class DistributedPriorityQueue<T = unknown> extends QueueBase<T> {
-  /** Add an item with `priority` (a 32-bit integer; default 0). */
-  offer(item: T, priority = 0): Promise<string> {
-    return this.put(`${PRIORITY_NODE_NAME}${encodePriority(priority)}-`, item);
+  /** Add an item with `priority` (a 32-bit integer; default 0); `options` as `DistributedQueue.offer`'s. */
+  offer(item: T, priority = 0, options: WaitOptions = {}): Promise<string> {
+    return this.put(`${PRIORITY_NODE_NAME}${encodePriority(priority)}-`, item, options);
   }
 }

@@ -9,6 +9,9 @@
  *   again (a new node, the same path and data).
  * - LOST whose session comes back: created again as well. EXPIRED: the client is
  *   finished; the registration stays `lost`.
+ * - A create whose reply is lost (ConnectionLoss) is retried once reconnected; the node
+ *   it may have made is this session's and is adopted, so `register()` never fails while
+ *   leaving a node behind.
  * - A node of the same path left by an older session of the same party (its session not
  *   yet expired) is replaced when `replaceStale` is set (Curator's discovery does this);
  *   otherwise the registration fails with NodeExists, so two live parties never share a
@@ -17,7 +20,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { CreateMode } from '../protocol/constants.js';
-import { NoNodeError, NodeExistsError } from '../protocol/errors.js';
+import { ConnectionLossError, NoNodeError, NodeExistsError } from '../protocol/errors.js';
 import { RecipeClosedError, type LossReason } from './errors.js';
 import { removeNode } from './lock-internals.js';
 import { Participant, type ParticipantStatus } from './participant.js';
@@ -31,6 +34,11 @@ export interface RegistrationOptions {
   name: string;
   /** Replace a node at the path owned by another session (a stale self). */
   replaceStale?: boolean;
+  /**
+   * More to check after a reconnect besides the node itself (a status-board member's
+   * sync-turn request): false counts as the node being gone.
+   */
+  verify?: () => Promise<boolean>;
 }
 
 /** Events of a `Registration`. */
@@ -86,7 +94,8 @@ export class Registration extends EventEmitter<RegistrationEvents> {
   /** Create the node. */
   async register(): Promise<void> {
     if (this.closed) throw new RecipeClosedError(this.options.recipe);
-    this.unbind ??= bindConnection(this.client, this.participant, () => ownsNode(this.client, this.path));
+    const extra = this.options.verify;
+    this.unbind ??= bindConnection(this.client, this.participant, async () => (await ownsNode(this.client, this.path)) && (extra === undefined || (await extra())));
     this.participant.send({ type: 'JOIN' });
     await this.create();
     this.participant.send({ type: 'JOINED', node: this.path });
@@ -133,20 +142,29 @@ export class Registration extends EventEmitter<RegistrationEvents> {
     }
   }
 
+  /**
+   * Create the node. ConnectionLoss leaves the outcome unknown, so the create is retried
+   * once reconnected (as long as the session lives): a node this session owns is ours.
+   */
   private async create(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; ; ) {
       try {
-        await createWithParents(this.client, this.path, this.data, CreateMode.EPHEMERAL);
-        return;
-      } catch (error) {
-        if (!(error instanceof NodeExistsError) || attempt >= 10) throw error;
-        if (await ownsNode(this.client, this.path)) {
-          // Ours already (a retried create, or it survived): make sure it holds our data.
-          await this.client.setData(this.path, this.data);
+        try {
+          await createWithParents(this.client, this.path, this.data, CreateMode.EPHEMERAL);
           return;
+        } catch (error) {
+          if (!(error instanceof NodeExistsError) || attempt++ >= 10) throw error;
+          if (await ownsNode(this.client, this.path)) {
+            // Ours already (a retried create, or it survived): make sure it holds our data.
+            await this.client.setData(this.path, this.data);
+            return;
+          }
+          if (!this.options.replaceStale) throw error;
+          await deleteQuietly(this.client, this.path);
         }
-        if (!this.options.replaceStale) throw error;
-        await deleteQuietly(this.client, this.path);
+      } catch (error) {
+        if (!(error instanceof ConnectionLossError) || this.closed) throw error;
+        await this.client.waitUntilConnected();
       }
     }
   }

@@ -22,9 +22,8 @@
  */
 import { toBytes } from '../client/multi.js';
 import type { Data } from '../client/types.js';
-import { WaitTimeoutError } from './errors.js';
 import type { Lease } from './lease.js';
-import { acquireLease } from './lock-internals.js';
+import { acquireLease, tryOnce } from './lock-internals.js';
 import { queuePosition, sortSequential } from './sequence.js';
 import { recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
 import type { WaitOptions } from './wait.js';
@@ -64,13 +63,8 @@ export class Semaphore {
   }
 
   /** A lease if one is free right now, else null. */
-  async tryAcquire(options: Pick<WaitOptions, 'signal'> = {}): Promise<Lease | null> {
-    try {
-      return await this.enter(options, true);
-    } catch (error) {
-      if (error instanceof WaitTimeoutError && error.timeout === 0) return null;
-      throw error;
-    }
+  tryAcquire(options: Pick<WaitOptions, 'signal'> = {}): Promise<Lease | null> {
+    return tryOnce(this.enter(options, true));
   }
 
   /** Every lease node in line (holders first). */

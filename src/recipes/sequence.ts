@@ -5,12 +5,12 @@
  * sync turns, queues) uses them.
  *
  * Children are compared by their counter, never by their full name: protected names
- * (`_c_<uuid>-lock-0000000007`, see protected.ts) start with a random id, and a parent
+ * (`_c_<uuid>-lock-0000000007`, see src/client/protected.ts) start with a random id, and a parent
  * may hold nodes of several kinds (`__READ__`, `__WRIT__`). Names that do not end with
  * a counter, or lack the recipe's prefix, are ignored, so foreign nodes never break a
  * recipe.
  */
-import { stripProtectedPrefix } from './protected.js';
+import { stripProtectedPrefix } from '../client/protected.js';
 
 /** Length of the server's sequence suffix (`%010d`). */
 export const SEQUENCE_LENGTH = 10;

@@ -33,7 +33,9 @@
  *   a pause starts shortly after the turn does (use the turn itself for exclusion).
  * - A member whose session ends loses its nodes with the session, so its turn passes to
  *   the next in line and it disappears from the board; after a reconnect with the same
- *   session its member node is verified (and recreated if it vanished).
+ *   session its member node is verified (and recreated if it vanished), and so is the
+ *   request node of a turn it holds: a turn whose request vanished is lost, not
+ *   reinstated.
  * - `requestTurn` takes `signal` and `timeout`; giving up deletes the request and
  *   removes the watch. `leave()` finishes a turn, deletes the member node and removes
  *   the board's watch (when the member owns its board view).
@@ -43,12 +45,12 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { RecipeClosedError, RoleLostError, WaitTimeoutError } from './errors.js';
-import { enterQueue, mutexRule, removeNode } from './lock-internals.js';
+import { enterQueue, mutexRule, removeNode, tryOnce } from './lock-internals.js';
 import type { Participant, ParticipantStatus } from './participant.js';
 import { Registration } from './registration.js';
 import { sortSequential } from './sequence.js';
 import { eventStream, type EventSink, type EventStream } from './stream.js';
-import { decodeJson, encodeJson, joinPath, recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
+import { decodeJson, encodeJson, joinPath, ownsNode, recipeEnv, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
 import { TreeCache } from './tree-cache.js';
 import { WaitScope, Wakeup, type WaitOptions } from './wait.js';
 
@@ -245,6 +247,8 @@ export class BoardMember<S = unknown> extends EventEmitter<BoardMemberEvents> {
     this.registration = new Registration(client, joinPath(joinPath(board.root, MEMBERS_DIR), name), this.record('ready'), this.env, {
       recipe: 'statusBoard',
       name,
+      // A turn (held or requested) survives a reconnect only if its request node does.
+      verify: async () => this.turn === undefined || (await ownsNode(client, this.turn.path)),
     });
     let lastPhase: BoardPhase | undefined;
     this.participant.on('state', () => {
@@ -330,13 +334,8 @@ export class BoardMember<S = unknown> extends EventEmitter<BoardMemberEvents> {
   }
 
   /** Take the turn only if no one syncs or waits ahead; null otherwise (the request is discarded). */
-  async tryTurn(): Promise<SyncTurn | null> {
-    try {
-      return await this.enterTurn({}, true);
-    } catch (error) {
-      if (error instanceof WaitTimeoutError && error.timeout === 0) return null;
-      throw error;
-    }
+  tryTurn(): Promise<SyncTurn | null> {
+    return tryOnce(this.enterTurn({}, true));
   }
 
   /** Run `work` during a sync turn (requested, then finished whatever happens). */

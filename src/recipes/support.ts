@@ -4,16 +4,13 @@
  * mapping from connection states to participant events.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { randomUuid } from '../client/protected.js';
-import type { ConnectionState, Data, Watcher } from '../client/types.js';
+import { createAncestors, randomUuid } from '../client/protected.js';
+import type { ConnectionState, CreateResult, Data, Watcher } from '../client/types.js';
 import { CreateMode, WatcherType } from '../protocol/constants.js';
-import { ConnectionLossError, ErrorCode, NoNodeError, NodeExistsError, ZooKeeperError } from '../protocol/errors.js';
-import type { Stat } from '../protocol/records.js';
+import { ConnectionLossError, ErrorCode, NoNodeError, ZooKeeperError } from '../protocol/errors.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { systemRandom, type Random } from '../runtime/random.js';
 import type { Inspector, Participant } from './participant.js';
-import { findProtectedChild, protectedName } from './protected.js';
-import { raceSignal } from './wait.js';
 
 /** The client the recipes run on (zoostate's client, over TCP or in-process). */
 export type RecipeClient = ZooKeeperClient;
@@ -71,18 +68,8 @@ export function isSessionEnded(error: unknown): boolean {
  * (as Curator's `creatingParentContainersIfNeeded`): the server deletes them once empty,
  * so recipes leave no directories behind either; an existing node is left as it is.
  */
-export async function ensurePath(client: RecipeClient, path: string, mode: CreateMode = CreateMode.CONTAINER): Promise<void> {
-  if (path === '/') return;
-  const segments = path.split('/').slice(1);
-  let current = '';
-  for (const segment of segments) {
-    current += `/${segment}`;
-    try {
-      await client.create(current, null, { mode });
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-    }
-  }
+export function ensurePath(client: RecipeClient, path: string, mode: CreateMode = CreateMode.CONTAINER): Promise<void> {
+  return createAncestors(client, path, mode);
 }
 
 /**
@@ -102,74 +89,29 @@ export async function createWithParents(client: RecipeClient, path: string, data
 }
 
 /** A created node. */
-export interface CreatedNode {
-  path: string;
-  stat: Stat;
-}
+export type CreatedNode = CreateResult;
 
 /**
- * Create `dir/_c_<uuid>-<name>` (sequential modes append the counter), creating missing
- * parents, and survive ConnectionLoss: after an unknown outcome the parent is listed
- * and a child with the uuid is adopted; otherwise the create is retried. Retries go on
- * while the session lives; `signal` stops them (a create already sent still completes,
- * and the node it made is deleted in the background).
+ * The client's protected create (`createProtectedSequential`) of `dir/_c_<uuid>-<name>`
+ * with the recipe's randomness for the GUID and container parents: a create whose reply
+ * is lost is found again, never duplicated; retries go on while the session lives or
+ * until `signal` aborts (a node an abandoned attempt made is deleted in the background).
  */
-export async function protectedCreate(
+export function protectedCreate(
   client: RecipeClient,
   dir: string,
   name: string,
   data: Data,
-  options: { mode: CreateMode; random: Random; signal?: AbortSignal; parentMode?: CreateMode },
+  options: { mode: CreateMode; random: Random; signal?: AbortSignal; timeout?: number },
 ): Promise<CreatedNode> {
-  const id = randomUuid(options.random);
-  const target = joinPath(dir, protectedName(id, name));
-  const { signal } = options;
-  for (;;) {
-    try {
-      return await client.create(target, data, { mode: options.mode, stat: true });
-    } catch (error) {
-      if (error instanceof NoNodeError) {
-        if (signal?.aborted) throw error;
-        await ensurePath(client, dir, options.parentMode);
-        continue;
-      }
-      if (!(error instanceof ConnectionLossError)) throw error;
-    }
-    // The create's outcome is unknown: was the node made?
-    for (;;) {
-      if (signal?.aborted) {
-        void deleteProtectedChild(client, dir, id);
-        throw new ConnectionLossError(target, 'protected create abandoned after ConnectionLoss');
-      }
-      try {
-        await raceSignal(client.waitUntilConnected(), signal ?? new AbortController().signal);
-        const children = await client.getChildren(dir);
-        const found = findProtectedChild(children, id);
-        if (found === undefined) break;
-        const path = joinPath(dir, found);
-        const stat = await client.exists(path);
-        if (stat !== null) return { path, stat };
-        throw new NoNodeError(path, 'protected node was created and deleted again');
-      } catch (error) {
-        if (error instanceof NoNodeError && error.path === dir) break;
-        if (!(error instanceof ConnectionLossError) && !(error instanceof Error && error.name === 'AbortError')) throw error;
-      }
-    }
-  }
-}
-
-/** Delete the child of `dir` made by the protected create `id`, once the client is connected. */
-async function deleteProtectedChild(client: RecipeClient, dir: string, id: string): Promise<void> {
-  for (;;) {
-    try {
-      await client.waitUntilConnected();
-      const found = findProtectedChild(await client.getChildren(dir), id);
-      if (found !== undefined) await deleteQuietly(client, joinPath(dir, found));
-      return;
-    } catch (error) {
-      if (!(error instanceof ConnectionLossError)) return;
-    }
-  }
+  return client.createProtectedSequential(joinPath(dir, name), data, {
+    mode: options.mode,
+    signal: options.signal,
+    timeout: options.timeout,
+    createParents: 'containers',
+    protectionId: randomUuid(options.random),
+    stat: true,
+  });
 }
 
 /**

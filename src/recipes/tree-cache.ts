@@ -23,20 +23,22 @@
  * - Eventually consistent with the server: after the last change, the cache converges.
  *   Intermediate states may be skipped (two quick writes can give one `updated`).
  * - Persistent watches get no catch-up events after a reconnect (reference §9.6), so on
- *   RECONNECTED the cache walks the tree again (participant `verifying`) and emits the
- *   differences. After EXPIRED it stops changing (the client is finished).
+ *   RECONNECTED, and after a LOST whose session survives, the cache walks the tree again
+ *   (mirror.ts) and emits the differences. After EXPIRED it stops changing (the client
+ *   is finished).
  * - `close()` removes the watch (nothing stays registered on the server).
  * - The cache's life is a `treeCache` participant machine (`joining` = initial load,
  *   `member` = live).
  */
 import { EventEmitter } from 'eventemitter3';
 import type { WatchEvent, Watcher } from '../client/types.js';
-import { AddWatchMode, WatcherType } from '../protocol/constants.js';
+import { AddWatchMode } from '../protocol/constants.js';
 import { NoNodeError } from '../protocol/errors.js';
 import type { Stat } from '../protocol/records.js';
-import { Participant } from './participant.js';
-import { eventStream, type EventSink, type EventStream } from './stream.js';
-import { bindConnection, joinPath, recipeEnv, removeWatcherQuietly, type RecipeClient, type RecipeEnv, type RecipeOptions } from './support.js';
+import { PersistentMirror } from './mirror.js';
+import type { Participant } from './participant.js';
+import type { EventStream } from './stream.js';
+import { joinPath, recipeEnv, type RecipeClient, type RecipeOptions } from './support.js';
 
 /** A cached node. */
 export interface CachedNode {
@@ -86,17 +88,12 @@ export function isWithin(root: string, path: string): boolean {
 
 /** A subtree cache; see the file header. */
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
-  /** The cache's participant machine (`treeCache`). */
-  readonly participant: Participant;
-  private readonly env: RecipeEnv;
+  private readonly mirror: PersistentMirror<CacheEvent>;
   private readonly nodes = new Map<string, CachedNode>();
   /** Newest read ticket per path (deletes take one too). */
   private readonly tickets = new Map<string, number>();
   private ticket = 0;
   private readonly maxDepth: number;
-  private readonly sinks = new Set<EventSink<CacheEvent>>();
-  private watching = false;
-  private unbind: (() => void) | undefined;
   private readonly watcher: Watcher = (event) => this.onWatch(event);
 
   constructor(
@@ -106,27 +103,25 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     recipe = 'treeCache',
   ) {
     super();
-    this.env = recipeEnv(options);
     this.maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
-    this.participant = new Participant({ recipe, name: root, member: true, clock: this.env.clock, inspect: this.env.inspect });
-    this.participant.on('state', (status) => {
-      // A LOST session that comes back (same session) needs a fresh walk too.
-      if (status.phase === 'lost' && status.connected && this.watching) void this.rejoin();
+    this.mirror = new PersistentMirror(client, root, {
+      recipe,
+      env: recipeEnv(options),
+      mode: AddWatchMode.PERSISTENT_RECURSIVE,
+      watcher: this.watcher,
+      resync: () => this.walk(),
+      onError: (error) => this.report(error),
     });
+  }
+
+  /** The cache's participant machine (`treeCache`). */
+  get participant(): Participant {
+    return this.mirror.participant;
   }
 
   /** Register the watch and load the tree; resolves after `initialized`. */
   async start(): Promise<void> {
-    if (this.participant.phase !== 'idle') throw new Error('TreeCache already started');
-    this.participant.send({ type: 'JOIN' });
-    this.unbind = bindConnection(this.client, this.participant, async () => {
-      await this.walk();
-      return true;
-    });
-    await this.client.addWatch(this.root, AddWatchMode.PERSISTENT_RECURSIVE, this.watcher);
-    this.watching = true;
-    await this.walk();
-    this.participant.send({ type: 'JOINED', node: this.root });
+    await this.mirror.start(() => this.walk());
     this.publish({ type: 'initialized', size: this.nodes.size });
   }
 
@@ -162,27 +157,16 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** The cache's events from now on, as an async iterator. */
   events(options: { signal?: AbortSignal } = {}): EventStream<CacheEvent> {
-    const { stream, sink } = eventStream<CacheEvent>(() => this.sinks.delete(sink), options.signal);
-    this.sinks.add(sink);
-    return stream;
+    return this.mirror.events(options);
   }
 
   /** Remove the watch and stop. */
-  async close(): Promise<void> {
-    if (this.participant.phase === 'left') return;
-    this.participant.send({ type: 'LEAVE' });
-    if (this.watching) {
-      this.watching = false;
-      await removeWatcherQuietly(this.client, this.root, WatcherType.Any, this.watcher);
-    }
-    this.unbind?.();
-    for (const sink of [...this.sinks]) sink.end();
-    this.participant.send({ type: 'LEFT' });
-    this.participant.stop();
+  close(): Promise<void> {
+    return this.mirror.close();
   }
 
   private onWatch(event: WatchEvent): void {
-    if (!this.watching || !isWithin(this.root, event.path)) return;
+    if (!this.mirror.watching || !isWithin(this.root, event.path)) return;
     if (depthBelow(this.root, event.path) > this.maxDepth) return;
     switch (event.type) {
       case 'NodeCreated':
@@ -204,7 +188,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     this.tickets.set(path, ticket);
     try {
       const { data, stat } = await this.client.getData(path);
-      if (this.tickets.get(path) !== ticket || !this.watching) return;
+      if (this.tickets.get(path) !== ticket || !this.mirror.watching) return;
       this.put({ path, data, stat });
       if (listChildren && stat.numChildren > 0 && depthBelow(this.root, path) < this.maxDepth) {
         const children = await this.client.getChildren(path);
@@ -215,7 +199,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
         if (this.tickets.get(path) === ticket) this.removeTree(path);
         return;
       }
-      if (this.watching && this.listenerCount('error') > 0) this.emit('error', error);
+      if (this.mirror.watching) this.report(error);
     }
   }
 
@@ -251,16 +235,6 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     await Promise.all([...this.nodes.keys()].filter((p) => !seen.has(p)).map((p) => this.read(p, false)));
   }
 
-  private async rejoin(): Promise<void> {
-    this.participant.send({ type: 'JOIN' });
-    try {
-      await this.walk();
-      this.participant.send({ type: 'JOINED', node: this.root });
-    } catch (error) {
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-    }
-  }
-
   private put(node: CachedNode): void {
     const previous = this.nodes.get(node.path);
     if (previous !== undefined) {
@@ -294,6 +268,10 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private publish(event: CacheEvent): void {
     if (event.type === 'initialized') this.emit('initialized', event.size);
     this.emit('change', event);
-    for (const sink of this.sinks) sink.push(event);
+    this.mirror.publish(event);
+  }
+
+  private report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }

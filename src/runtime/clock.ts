@@ -12,8 +12,15 @@ export type TimerHandle = unknown;
 
 /** The time source and timer service every component receives. */
 export interface Clock {
-  /** Milliseconds since the epoch (or since the simulation started). */
+  /** Milliseconds since the epoch (or since the simulation started): wall time, may jump. */
   now(): number;
+  /**
+   * Milliseconds on a monotonic clock with an arbitrary origin (Java's `nanoTime`, which
+   * ZooKeeper's session tracker uses): for timeouts, expiry and durations, so that a
+   * wall-clock step (NTP, an operator, a VM resume) neither expires live sessions nor
+   * keeps dead ones. `now()` stays for Stat times, TTLs and displayed timestamps.
+   */
+  elapsed(): number;
   /** Run `fn` once after `ms` milliseconds. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancel a timer; a handle that already fired or was cleared is ignored. */
@@ -29,6 +36,7 @@ export interface Clock {
 /** The real clock: `Date.now`, Node timers and `setImmediate`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  elapsed: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   defer: (fn) => {

@@ -24,7 +24,13 @@
  *   port logs one line through the injected logger and keeps serving.
  * - While the server does not serve (election, no quorum) a ConnectRequest closes the
  *   connection without reply, and connections already open are closed when serving
- *   stops (§9.5). Four-letter words keep answering.
+ *   stops (§9.5). Four-letter words keep answering. A server in read-only mode
+ *   (read-only.ts) passes ConnectRequests on: its pipeline takes read-only clients.
+ * - Statistics (client-stats.ts): the server's `ClientService` keeps the one set of
+ *   statistics of every connection, TCP and in-process alike; the port adds what only it
+ *   sees (bytes, four-letter-word packets, refused connections, throttling) to the same
+ *   `ServerStats`, and its four-letter words list the service's connections plus its own
+ *   sockets that have no pipeline connection (a four-letter word, a refused handshake).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { writeConnectResponse } from '../protocol/codec-records.js';
@@ -38,10 +44,10 @@ import { JuteWriter } from '../protocol/jute.js';
 import type { ConnectResponse, ReplyHeader, WatcherEvent } from '../protocol/records.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import { ipIdOf } from '../tree/acl.js';
+import { ServerStats, connectionSnapshot, type ConnectionStats, type FrontEndConnection } from './client-stats.js';
 import type { ConnectionAcceptor, ConnectionSink, ServerConnection } from './connection.js';
 import {
   DEFAULT_TRACE_MASK,
-  lastOpName,
   runFourLetterWord,
   type ConfSnapshot,
   type ConnectionExpiryDump,
@@ -76,8 +82,10 @@ export interface ServerInfoSource {
   mode?(): ServerMode;
   /** `mntr`'s zk_peer_state, e.g. `following - broadcast`. */
   peerState?(): string;
-  /** A read-only server (isro `ro`). */
+  /** A read-only server (isro `ro`; it takes read-only clients while not serving). */
   readOnly?(): boolean;
+  /** Sessions that live on this server only (`zk_local_sessions`: a read-only server's). */
+  localSessions?(): number;
   /** The last applied zxid. */
   lastZxid?(): number;
   nodeCount?(): number;
@@ -118,49 +126,32 @@ export interface ClientPortOptions {
   fourLetterWords?: FourLetterWordWhitelist;
   /** Server facts for the four-letter words. */
   info?: ServerInfoSource;
+  /**
+   * The server's statistics, which the port reports into and its four-letter words read
+   * (default: the acceptor itself when it is one, as a `ClientService` is; otherwise the
+   * port counts packets alone in a private `ServerStats`).
+   */
+  statistics?: StatisticsSource;
   /** The version reported by srvr/stat/mntr/envi (default `fullVersion()`). */
   version?: string;
   /** One line per noteworthy event (bad input, a limit hit). Default: silent. */
   log?: (line: string) => void;
 }
 
-/** Server-wide counters (ZooKeeper's `ServerStats`, reset by `srst`). */
-class PortStats {
-  packetsReceived = 0;
-  packetsSent = 0;
-  minLatency = Number.MAX_SAFE_INTEGER;
-  maxLatency = 0;
-  totalLatency = 0;
-  latencyCount = 0;
-  lastResponseSize = -1;
-  minResponseSize = Number.MAX_SAFE_INTEGER;
-  maxResponseSize = -1;
-  bytesReceived = 0;
-  responseBytes = 0;
-  connectionRequests = 0;
-  connectionsRejected = 0;
-  unsuccessfulHandshakes = 0;
-  throttledOps = 0;
-  largeRequestsRejected = 0;
-  authFailed = 0;
+/**
+ * The server side of the statistics (a `ClientService` fits): the counters the port
+ * reports into, and every connection the pipeline serves, over any front-end.
+ */
+export interface StatisticsSource {
+  readonly stats: ServerStats;
+  connections(): ConnectionStats[];
+  /** `crst`. */
+  resetConnectionStats(): void;
+}
 
-  latency(ms: number): void {
-    if (ms < this.minLatency) this.minLatency = ms;
-    if (ms > this.maxLatency) this.maxLatency = ms;
-    this.totalLatency += ms;
-    this.latencyCount++;
-  }
-
-  responseSize(bytes: number): void {
-    this.lastResponseSize = bytes;
-    if (bytes < this.minResponseSize) this.minResponseSize = bytes;
-    if (bytes > this.maxResponseSize) this.maxResponseSize = bytes;
-    this.responseBytes += bytes;
-  }
-
-  reset(): void {
-    Object.assign(this, new PortStats());
-  }
+function isStatisticsSource(value: unknown): value is StatisticsSource {
+  const v = value as Partial<StatisticsSource>;
+  return v.stats instanceof ServerStats && typeof v.connections === 'function' && typeof v.resetConnectionStats === 'function';
 }
 
 /** Replies queued past this many bytes are written at once rather than at the end of the tick. */
@@ -169,7 +160,7 @@ const FLUSH_AT = 256 * 1024;
 type Phase = 'initial' | 'handshake' | 'open' | 'fourLetterWord' | 'closing' | 'closed';
 
 /** One client socket. */
-class PortConnection implements ConnectionSink {
+class PortConnection implements ConnectionSink, FrontEndConnection {
   readonly seq: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -195,27 +186,15 @@ class PortConnection implements ConnectionSink {
   private handshakeTimer: TimerHandle | undefined;
   private closeTimer: TimerHandle | undefined;
 
-  // Statistics (`cons`), reset by `crst`.
+  // This socket's packets: what `cons` shows while no pipeline connection has the socket
+  // (a four-letter word, a refused handshake), or for a pipeline without statistics.
+  // Reset by `crst`.
   received = 0;
   sent = 0;
   sessionId = 0n;
   timeout = 0;
   established = 0;
   lastActivity: number;
-  lastOp = 'NA';
-  lastCxid = -1;
-  lastZxid = -1;
-  lastResponseTime = 0;
-  lastLatency = 0;
-  minLatency = Number.MAX_SAFE_INTEGER;
-  maxLatency = 0;
-  totalLatency = 0;
-  latencyCount = 0;
-  /** Requests awaiting replies: xid, opcode, arrival time (a FIFO; replies mostly come in order). */
-  private pendingXids: number[] = [];
-  private pendingOps: number[] = [];
-  private pendingTimes: number[] = [];
-  private pendingHead = 0;
 
   constructor(port: ClientPort, socket: Socket, seq: number, remoteAddress: string, remotePort: number) {
     this.port = port;
@@ -251,10 +230,10 @@ class PortConnection implements ConnectionSink {
     const at = out.reserveLength();
     writeConnectResponse(out, response);
     out.patchLength(at);
-    this.port.stats.responseSize(out.length - before);
+    this.port.stats.responseSizes.add(out.length - before);
     this.clearHandshakeTimer();
     this.sent++;
-    this.port.stats.packetsSent++;
+    if (this.port.countsPackets) this.port.stats.packetsSent++;
     if (response.timeOut > 0) {
       this.sessionId = response.sessionId;
       this.timeout = response.timeOut;
@@ -282,11 +261,9 @@ class PortConnection implements ConnectionSink {
       return;
     }
     const stats = this.port.stats;
-    stats.responseSize(out.length - before);
-    stats.packetsSent++;
+    stats.responseSizes.add(out.length - before);
+    if (this.port.countsPackets) stats.packetsSent++;
     this.sent++;
-    if (opcode === OpCode.auth && header.err !== 0) stats.authFailed++;
-    this.recordReply(header, opcode);
     this.scheduleFlush();
     this.port.syncOutstanding(this);
     if (this.paused) this.schedulePump();
@@ -297,8 +274,8 @@ class PortConnection implements ConnectionSink {
     const out = this.out;
     const before = out.length;
     writeNotification(out, event);
-    this.port.stats.responseSize(out.length - before);
-    this.port.stats.packetsSent++;
+    this.port.stats.responseSizes.add(out.length - before);
+    if (this.port.countsPackets) this.port.stats.packetsSent++;
     this.sent++;
     this.scheduleFlush();
   }
@@ -406,22 +383,25 @@ class PortConnection implements ConnectionSink {
 
   private handleConnect(frame: Uint8Array): void {
     const port = this.port;
-    port.stats.connectionRequests++;
-    port.stats.packetsReceived++;
     this.received++;
     let request;
     try {
       request = decodeConnectRequest(frame, { maxBuffer: port.limits.maxBuffer });
     } catch (error) {
-      port.stats.unsuccessfulHandshakes++;
+      port.countRefusedConnect();
       this.protocolError(`unreadable ConnectRequest: ${(error as Error).message}`);
       return;
     }
-    if (!port.options.serving.serving) {
+    if (!port.options.serving.serving && !port.readOnly()) {
       // §4.2 step 1: not serving → close without reply (the client tries another server).
-      port.stats.unsuccessfulHandshakes++;
+      // A read-only server hands the request on: the pipeline takes read-only clients.
+      port.countRefusedConnect();
       this.beginClose();
       return;
+    }
+    if (port.countsPackets) {
+      port.stats.packetsReceived++;
+      port.stats.connectionRequests++;
     }
     this.phase = 'handshake';
     try {
@@ -436,8 +416,9 @@ class PortConnection implements ConnectionSink {
 
   private handleRequest(frame: Uint8Array): void {
     const port = this.port;
-    port.stats.packetsReceived++;
     this.received++;
+    // The pipeline counts what it is handed (requests, and frames it answers as invalid).
+    if (port.countsPackets) port.stats.packetsReceived++;
     let decoded;
     try {
       decoded = decodeRequest(frame, { maxBuffer: port.limits.maxBuffer });
@@ -451,12 +432,12 @@ class PortConnection implements ConnectionSink {
         port.logLine(`connection from ${this.describe()}: unparsable request body (${error.message}); answering MarshallingError`);
         this.invalid(error.xid, error.opcode, ErrorCode.MarshallingError);
       } else {
+        if (!port.countsPackets) port.stats.packetsReceived++;
         this.protocolError(`unreadable request header: ${(error as Error).message}`);
       }
       return;
     }
     const { xid, type } = decoded.header;
-    this.trackRequest(xid, type);
     // §9.4: after closeSession nothing more is read.
     if (type === OpCode.closeSession) this.stopped = true;
     try {
@@ -469,7 +450,6 @@ class PortConnection implements ConnectionSink {
   }
 
   private invalid(xid: number, opcode: number, err: number): void {
-    this.trackRequest(xid, opcode);
     try {
       this.server!.invalid(xid, opcode, err);
     } catch (error) {
@@ -510,77 +490,29 @@ class PortConnection implements ConnectionSink {
 
   // ---------------------------------------------------------------- statistics
 
-  private trackRequest(xid: number, opcode: number): void {
-    this.pendingXids.push(xid);
-    this.pendingOps.push(opcode);
-    this.pendingTimes.push(this.port.clock.now());
+  /** `FrontEndConnection`: 1 while reading, +4 while output is pending (a four-letter word's connection reads no more). */
+  interestOps(): number {
+    const reading = this.phase === 'open' || this.phase === 'initial' || this.phase === 'handshake';
+    return (reading && !this.paused ? 1 : 0) | (this.socket.writableLength + this.out.length > 0 ? 4 : 0);
   }
 
-  private recordReply(header: ReplyHeader, opcode: number): void {
-    const now = this.port.clock.now();
-    const xids = this.pendingXids;
-    let found = -1;
-    // Replies come in request order except auth (§5.1); requests the pipeline dropped
-    // (§9.5) never get one, so look past the head.
-    for (let i = this.pendingHead, end = Math.min(xids.length, this.pendingHead + 64); i < end; i++) {
-      if (xids[i] === header.xid || (opcode === OpCode.ping && this.pendingOps[i] === OpCode.ping)) {
-        found = i;
-        break;
-      }
-    }
-    if (found >= 0) {
-      const latency = Math.max(0, now - this.pendingTimes[found]!);
-      if (opcode === OpCode.auth && found !== this.pendingHead) {
-        xids.splice(found, 1);
-        this.pendingOps.splice(found, 1);
-        this.pendingTimes.splice(found, 1);
-      } else {
-        this.pendingHead = found + 1; // anything older was dropped unanswered
-      }
-      if (this.pendingHead > 64 && this.pendingHead * 2 > xids.length) this.compactPending();
-      this.lastLatency = latency;
-      if (latency < this.minLatency) this.minLatency = latency;
-      if (latency > this.maxLatency) this.maxLatency = latency;
-      this.totalLatency += latency;
-      this.latencyCount++;
-      this.port.stats.latency(latency);
-    }
-    if (opcode !== OpCode.auth) this.lastOp = lastOpName(opcode);
-    if (header.xid >= 0) this.lastCxid = header.xid;
-    this.lastZxid = header.zxid;
-    this.lastResponseTime = now;
-  }
-
-  private compactPending(): void {
-    const head = this.pendingHead;
-    this.pendingXids = this.pendingXids.slice(head);
-    this.pendingOps = this.pendingOps.slice(head);
-    this.pendingTimes = this.pendingTimes.slice(head);
-    this.pendingHead = 0;
+  /** True while the pipeline has this socket's connection (its statistics are the pipeline's). */
+  get inPipeline(): boolean {
+    return this.server !== undefined && !this.pipelineClosed && !this.pipelineNotified;
   }
 
   /** `crst`. */
   resetStats(): void {
     this.received = 0;
     this.sent = 0;
-    this.lastOp = 'NA';
-    this.lastCxid = -1;
-    this.lastZxid = -1;
-    this.lastResponseTime = 0;
-    this.lastLatency = 0;
-    this.minLatency = Number.MAX_SAFE_INTEGER;
-    this.maxLatency = 0;
-    this.totalLatency = 0;
-    this.latencyCount = 0;
   }
 
+  /** This socket as `cons` lists it from the port's own counters (no per-request fields: the pipeline keeps those). */
   snapshot(): ConnectionSnapshot {
-    const reading = this.phase === 'open' || this.phase === 'initial' || this.phase === 'handshake';
-    const interestOps = (reading && !this.paused ? 1 : 0) | (this.socket.writableLength + this.out.length > 0 ? 4 : 0);
     const snapshot: ConnectionSnapshot = {
       remoteAddress: this.remoteAddress,
       remotePort: this.remotePort,
-      interestOps,
+      interestOps: this.interestOps(),
       queued: this.server?.outstanding ?? 0,
       received: this.received,
       sent: this.sent,
@@ -588,16 +520,16 @@ class PortConnection implements ConnectionSink {
     if (this.sessionId !== 0n) {
       snapshot.session = {
         sessionId: this.sessionId,
-        lastOp: this.lastOp,
+        lastOp: 'NA',
         established: this.established,
         timeout: this.timeout,
-        lastCxid: this.lastCxid,
-        lastZxid: this.lastZxid,
-        lastResponseTime: this.lastResponseTime,
-        lastLatency: this.lastLatency,
-        minLatency: this.latencyCount === 0 ? 0 : this.minLatency,
-        avgLatency: this.latencyCount === 0 ? 0 : Math.trunc(this.totalLatency / this.latencyCount),
-        maxLatency: this.maxLatency,
+        lastCxid: -1,
+        lastZxid: -1,
+        lastResponseTime: 0,
+        lastLatency: 0,
+        minLatency: 0,
+        avgLatency: 0,
+        maxLatency: 0,
       };
     }
     return snapshot;
@@ -700,7 +632,12 @@ export class ClientPort {
   readonly limits: ClientPortLimits;
   readonly clock: Clock;
   readonly whitelist: FourLetterWordWhitelist;
-  readonly stats = new PortStats();
+  /** The server's statistics this port reports into (shared with every other front-end of the server). */
+  readonly stats: ServerStats;
+  /** Where the statistics come from (undefined: a pipeline without statistics; the port counts alone). */
+  readonly statistics: StatisticsSource | undefined;
+  /** @internal The port counts pipeline packets itself (no statistics source). */
+  readonly countsPackets: boolean;
   /** Requests in flight over every connection. */
   totalOutstanding = 0;
   /** Socket writes of frames so far (replies of one tick share one write). */
@@ -726,6 +663,9 @@ export class ClientPort {
     this.limits = resolveLimits(options.limits);
     this.clock = options.clock;
     this.whitelist = options.fourLetterWords ?? '*';
+    this.statistics = options.statistics ?? (isStatisticsSource(options.acceptor) ? options.acceptor : undefined);
+    this.stats = this.statistics?.stats ?? new ServerStats();
+    this.countsPackets = this.statistics === undefined;
     this.listener = listener;
     this.startedAt = options.clock.now();
     options.serving.on('serving', this.onServing);
@@ -828,9 +768,29 @@ export class ClientPort {
     });
   }
 
-  /** @internal The server's last applied zxid (srvr's Zxid). */
+  /** @internal The server's last processed zxid (srvr's Zxid). */
   lastZxid(): number {
     return this.options.info?.lastZxid?.() ?? 0;
+  }
+
+  /** @internal True while the server serves read-only clients (no quorum, read-only mode on). */
+  readOnly(): boolean {
+    return this.options.info?.readOnly?.() ?? false;
+  }
+
+  /** @internal A ConnectRequest refused before the pipeline saw it (unreadable, or not serving). */
+  countRefusedConnect(): void {
+    this.stats.packetsReceived++;
+    this.stats.connectionRequests++;
+    this.stats.unsuccessfulHandshakes++;
+  }
+
+  /** This port's sockets that no pipeline connection stands for (four-letter words, refused handshakes). */
+  private socketsOutsidePipeline(): PortConnection[] {
+    if (this.statistics === undefined) return [...this.connectionSet];
+    const list: PortConnection[] = [];
+    for (const c of this.connectionSet) if (!c.inPipeline) list.push(c);
+    return list;
   }
 
   /** @internal One log line (the injected logger; silent by default). */
@@ -845,19 +805,17 @@ export class ClientPort {
     const info = this.options.info;
     const s = this.stats;
     const leader = info?.leader?.();
+    const pipeline = this.statistics?.connections() ?? [];
     let outstanding = 0;
-    for (const c of this.connectionSet) outstanding += c.server?.outstanding ?? 0;
+    if (this.statistics !== undefined) for (const c of pipeline) outstanding += c.outstanding;
+    else for (const c of this.connectionSet) outstanding += c.server?.outstanding ?? 0;
     return {
       version: this.options.version ?? fullVersion(),
       readOnly: info?.readOnly?.() ?? false,
-      latency: {
-        min: s.latencyCount === 0 ? 0 : s.minLatency,
-        avg: s.latencyCount === 0 ? 0 : s.totalLatency / s.latencyCount,
-        max: s.maxLatency,
-      },
+      latency: { min: s.latency.min, avg: s.latency.avg, max: s.latency.max },
       packetsReceived: s.packetsReceived,
       packetsSent: s.packetsSent,
-      connections: this.connectionSet.size,
+      connections: pipeline.length + this.socketsOutsidePipeline().length,
       outstanding,
       zxid: this.lastZxid(),
       mode: info?.mode?.() ?? 'standalone',
@@ -866,20 +824,29 @@ export class ClientPort {
     };
   }
 
-  /** Every connection as `cons` lists it. */
+  /** Every connection as `stat` and `cons` list it: the server's (any front-end), then this port's other sockets. */
   connectionSnapshots(): ConnectionSnapshot[] {
-    return [...this.connectionSet].map((c) => c.snapshot());
+    const list = (this.statistics?.connections() ?? []).map(connectionSnapshot);
+    for (const c of this.socketsOutsidePipeline()) list.push(c.snapshot());
+    return list;
   }
 
+  /** `dump`'s connections, grouped by when they expire if they stay silent. */
   private connectionExpiry(): ConnectionExpiryDump {
     const interval = this.limits.handshakeTimeoutMs;
+    const bucketOf = (at: number): number => (Math.floor(at / interval) + 1) * interval;
     const buckets = new Map<number, Array<{ remoteAddress: string; remotePort: number; sessionId: bigint }>>();
-    for (const c of this.connectionSet) {
-      const timeout = c.timeout > 0 ? c.timeout : interval;
-      const expiresAt = (Math.floor((c.lastActivity + timeout) / interval) + 1) * interval;
+    const add = (expiresAt: number, remoteAddress: string, remotePort: number, sessionId: bigint): void => {
       let list = buckets.get(expiresAt);
       if (list === undefined) buckets.set(expiresAt, (list = []));
-      list.push({ remoteAddress: c.remoteAddress, remotePort: c.remotePort, sessionId: c.sessionId });
+      list.push({ remoteAddress, remotePort, sessionId });
+    };
+    for (const c of this.statistics?.connections() ?? []) {
+      const shown = connectionSnapshot(c);
+      add(bucketOf(c.expiresAt > 0 ? c.expiresAt : c.established + interval), shown.remoteAddress, shown.remotePort, c.sessionId);
+    }
+    for (const c of this.socketsOutsidePipeline()) {
+      add(bucketOf(c.lastActivity + (c.timeout > 0 ? c.timeout : interval)), c.remoteAddress, c.remotePort, c.sessionId);
     }
     return { buckets: [...buckets].map(([expiresAt, connections]) => ({ expiresAt, connections })) };
   }
@@ -889,8 +856,9 @@ export class ClientPort {
     const port = this;
     const info = this.options.info ?? {};
     return {
-      serving: () => port.options.serving.serving,
-      readOnly: () => info.readOnly?.() ?? false,
+      // A read-only server answers the words as a serving one does.
+      serving: () => port.options.serving.serving || port.readOnly(),
+      readOnly: () => port.readOnly(),
       stats: () => port.serverStats(),
       connections: () => port.connectionSnapshots(),
       watchSummary: () => info.watchSummary?.() ?? { watchers: 0, paths: 0, total: 0 },
@@ -906,6 +874,7 @@ export class ClientPort {
       dirs: () => info.dirs?.() ?? { dataDirSize: 0, logDirSize: 0 },
       resetServerStats: () => port.stats.reset(),
       resetConnectionStats: () => {
+        port.statistics?.resetConnectionStats();
         for (const c of port.connectionSet) c.resetStats();
       },
       get traceMask() {
@@ -950,18 +919,18 @@ export class ClientPort {
       peerState: info.peerState?.() ?? '',
       ephemeralsCount: (info.ephemerals?.() ?? []).reduce((n, e) => n + e.paths.length, 0),
       globalSessions: info.globalSessions?.() ?? 0,
-      localSessions: 0,
+      localSessions: info.localSessions?.() ?? 0,
       watchCount: info.watchCount?.() ?? 0,
       approximateDataSize: info.approximateDataSize?.() ?? 0,
       uptimeMs: this.clock.now() - (info.startedAt?.() ?? this.startedAt),
       quorumSize: info.quorumSize?.() ?? 1,
       ...(fds !== undefined ? { openFileDescriptors: fds.open, maxFileDescriptors: fds.max } : {}),
       authFailed: s.authFailed,
-      lastClientResponseSize: s.lastResponseSize,
-      minClientResponseSize: s.maxResponseSize < 0 ? -1 : s.minResponseSize,
-      maxClientResponseSize: s.maxResponseSize,
+      lastClientResponseSize: s.responseSizes.last,
+      minClientResponseSize: s.responseSizes.min,
+      maxClientResponseSize: s.responseSizes.max,
       bytesReceived: s.bytesReceived,
-      responseBytes: s.responseBytes,
+      responseBytes: s.responseSizes.total,
       connectionRequests: s.connectionRequests,
       connectionsRejected: s.connectionsRejected,
       unsuccessfulHandshakes: s.unsuccessfulHandshakes,

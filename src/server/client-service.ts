@@ -34,11 +34,13 @@ import type {
   ConnectRequest,
   ConnectResponse,
   Id,
+  ReconfigRequest,
   SessionId,
   WatcherEvent,
   WriteRequest,
 } from '../protocol/records.js';
 import type { Txn } from '../protocol/txn.js';
+import { epochOf } from '../protocol/zxid.js';
 import type { TimerHandle } from '../runtime/clock.js';
 import { authenticate, ipIdOf } from '../tree/acl.js';
 import type { ApplyResult, DataTree, TxnOutcome } from '../tree/data-tree.js';
@@ -46,12 +48,14 @@ import type { WatchEvent } from '../tree/events.js';
 import type { PrepareRequest } from '../tree/prepare.js';
 import { toOpResults } from '../tree/results.js';
 import { WatchRegistry } from '../tree/watches.js';
-import { LatencyStats, ServerStats, opName, type ConnectionStats } from './client-stats.js';
+import { LatencyStats, ServerStats, isFrontEndConnection, opName, type ConnectionStats, type FrontEndConnection } from './client-stats.js';
 import type { ConnectionAcceptor, ConnectionInfo, ConnectionSink, ServerConnection } from './connection.js';
 import { ContainerReaper, type ContainerReaperOptions } from './container-reaper.js';
 import type { QuorumServer } from './quorum-server.js';
 import { SessionManager, type SessionOptions } from './sessions.js';
 import { ExpiryQueue } from './expiry-queue.js';
+import { proposalSize } from './proposal-size.js';
+import { READ_ONLY_MIN_DELAY_MS, READ_ONLY_REFUSED, ReadOnlyMode } from './read-only.js';
 
 /** Options of a server's client service. */
 export interface ClientServiceOptions extends SessionOptions, ContainerReaperOptions {
@@ -60,6 +64,14 @@ export interface ClientServiceOptions extends SessionOptions, ContainerReaperOpt
    * a connection that authenticates as that digest user passes every ACL check.
    */
   superDigest?: string;
+  /**
+   * ZooKeeper's `readonlymode.enabled` (read-only.ts): after `readOnlyDelayMs` of looking
+   * for a quorum, serve clients that accept a read-only server (reads only; writes and
+   * sync answer NotReadOnly). Default false.
+   */
+  readOnlyMode?: boolean;
+  /** How long the server looks for a quorum before it turns read-only, ms (default: max(2000, tickTime), as ZooKeeper). */
+  readOnlyDelayMs?: number;
 }
 
 /** A frame the front-end could not decode (see `ServerConnection.invalid`). */
@@ -86,6 +98,7 @@ class Connection implements ServerConnection, ConnectionStats {
   readonly remotePort: number;
   readonly established: number;
   readonly sink: ConnectionSink;
+  readonly frontEnd: FrontEndConnection | undefined;
   sessionId: SessionId = 0n;
   sessionTimeout = 0;
   packetsReceived = 0;
@@ -100,6 +113,8 @@ class Connection implements ServerConnection, ConnectionStats {
   state: ConnectionState = 'new';
   /** The ConnectRequest carried the trailing readOnly byte: answer with one. */
   readOnlyByte = false;
+  /** Established while the server was read-only: reads only, no session touches. */
+  readOnlySession = false;
   /** The connection's ids; replaced (never mutated) on auth, since pending requests hold it. */
   authIds: readonly Id[];
   /** The `ip` id's address. */
@@ -125,6 +140,7 @@ class Connection implements ServerConnection, ConnectionStats {
     this.remoteAddress = info.remoteAddress;
     this.remotePort = info.remotePort;
     this.established = now;
+    this.frontEnd = isFrontEndConnection(sink) ? sink : undefined;
     this.ipAddress = ipIdOf(info.remoteAddress);
     this.authIds = [{ scheme: 'ip', id: this.ipAddress }];
   }
@@ -168,8 +184,15 @@ export class ClientService implements ConnectionAcceptor {
   readonly containers: ContainerReaper;
   /** Server-side watches of this server's connections (`wchs`, `wchc`, `wchp`). */
   readonly watches = new WatchRegistry<ConnectionStats>();
-  /** Request counters and latencies (`srvr`, `mntr`). */
+  /**
+   * This server's client statistics (`srvr`, `stat`, `mntr`; reset by `srst`): the one
+   * set every front-end reports into (see client-stats.ts).
+   */
   readonly stats = new ServerStats();
+  /** Clock time this server began leading (-1 while it does not lead): `zk_leader_uptime`. */
+  leadingSince = -1;
+  /** Read-only mode (undefined unless `readOnlyMode` was asked for). */
+  private readonly readOnlyMode: ReadOnlyMode | undefined;
   private readonly superDigest: string | undefined;
   private readonly connectionsByKey = new Map<bigint, Connection>();
   private readonly bySession = new Map<SessionId, Connection>();
@@ -193,9 +216,26 @@ export class ClientService implements ConnectionAcceptor {
     server.on('serving', (serving) => {
       if (!serving) this.closeAll('the server stopped serving');
     });
+    if (options.readOnlyMode === true) {
+      const delay = options.readOnlyDelayMs ?? Math.max(READ_ONLY_MIN_DELAY_MS, server.timing.tickTime);
+      this.readOnlyMode = new ReadOnlyMode(server.clock, delay, () => {}, () => this.closeAll('the server left read-only mode'));
+      if (server.state === 'LOOKING') this.readOnlyMode.peerState(true);
+    }
     server.on('state', (state) => {
+      this.leadingSince = state === 'LEADING' ? server.clock.elapsed() : -1;
+      this.readOnlyMode?.peerState(state === 'LOOKING');
       if (state === 'STOPPED') this.closeAll('the server stopped');
     });
+  }
+
+  /** True while this server has no quorum and serves read-only clients (`isro` says `ro`). */
+  get readOnly(): boolean {
+    return this.readOnlyMode?.enabled ?? false;
+  }
+
+  /** Sessions created while read-only, alive on this server only (`zk_local_sessions`). */
+  get localSessionCount(): number {
+    return this.readOnlyMode?.localSessionCount ?? 0;
   }
 
   /** Open a connection for a front-end (see connection.ts). */
@@ -255,12 +295,15 @@ export class ClientService implements ConnectionAcceptor {
       return;
     }
     this.stats.packetsReceived++;
+    this.stats.connectionRequests++;
     c.packetsReceived++;
     c.state = 'connecting';
     c.readOnlyByte = request.readOnly !== undefined;
     const server = this.server;
     if (!server.serving) {
-      this.abort(c, 'this server is not serving');
+      // A read-only server takes the clients that accept one (§4.2 step 4).
+      if (this.readOnly && request.readOnly === true) this.connectReadOnly(c, request);
+      else this.abort(c, 'this server is not serving');
       return;
     }
     if (request.lastZxidSeen > server.lastAppliedZxid) {
@@ -269,7 +312,7 @@ export class ClientService implements ConnectionAcceptor {
       return;
     }
     const timeout = this.sessions.negotiate(request.timeOut);
-    const start = server.clock.now();
+    const start = server.clock.elapsed();
     if (request.sessionId === 0n) {
       const sessionId = this.sessions.allocate();
       server.write({ type: OpCode.createSession, timeout }, { sessionId, cxid: 0, authIds: NO_IDS }, (result) => {
@@ -294,6 +337,57 @@ export class ClientService implements ConnectionAcceptor {
     });
   }
 
+  /** The handshake on a read-only server: a new session lives here only; a tree session may reattach. */
+  private connectReadOnly(c: Connection, request: ConnectRequest): void {
+    const tree = this.server.tree;
+    if (request.lastZxidSeen > tree.lastProcessedZxid) {
+      this.abort(c, `the client has seen zxid 0x${request.lastZxidSeen.toString(16)}, beyond this server's 0x${tree.lastProcessedZxid.toString(16)}`);
+      return;
+    }
+    const mode = this.readOnlyMode!;
+    const timeout = this.sessions.negotiate(request.timeOut);
+    const start = this.server.clock.elapsed();
+    c.readOnlySession = true;
+    let sessionId = request.sessionId;
+    if (sessionId === 0n) {
+      sessionId = this.sessions.allocate();
+      mode.createSession(sessionId, timeout);
+    } else {
+      const other = this.bySession.get(sessionId);
+      if (other !== undefined) this.abort(other, 'the session reconnected');
+      if (!this.sessions.checkPassword(sessionId, request.passwd) || !(mode.attach(sessionId) || tree.sessions.has(sessionId))) {
+        this.refuse(c);
+        return;
+      }
+    }
+    this.establish(c, sessionId, timeout, start);
+  }
+
+  /** A request on a read-only connection: reads on the local tree, NotReadOnly for the rest. */
+  private processReadOnly(c: Connection, xid: number, request: Incoming, start: number): void {
+    const tree = this.server.tree;
+    const type = request.type;
+    if (type === 'invalid') {
+      const frame = request as InvalidFrame;
+      const unimplemented = frame.err === ErrorCode.Unimplemented;
+      this.reply(c, xid, unimplemented ? -1 : tree.lastProcessedZxid, frame.err, frame.opcode, undefined, start);
+      if (unimplemented) this.abort(c, `unsupported request (opcode ${frame.opcode})`);
+      return;
+    }
+    if (READ_ONLY_REFUSED.has(type)) {
+      this.reply(c, xid, tree.lastProcessedZxid, ErrorCode.NotReadOnly, type, undefined, start);
+      return;
+    }
+    if (type === OpCode.closeSession) {
+      c.closeRequested = true;
+      this.readOnlyMode?.close(c.sessionId);
+      this.reply(c, xid, tree.lastProcessedZxid, 0, OpCode.closeSession, undefined, start);
+      this.abort(c, 'the session was closed');
+      return;
+    }
+    this.evaluate(c, xid, request, tree, start);
+  }
+
   private establish(c: Connection, sessionId: SessionId, timeout: number, start: number): void {
     const other = this.bySession.get(sessionId);
     if (other !== undefined && other !== c) this.abort(other, 'the session reconnected');
@@ -302,17 +396,17 @@ export class ClientService implements ConnectionAcceptor {
     c.context.sessionId = sessionId;
     c.sessionTimeout = timeout;
     this.bySession.set(sessionId, c);
-    const now = this.server.clock.now();
+    const now = this.server.clock.elapsed();
     this.idle.touch(c, now, timeout);
     this.scheduleIdle();
-    this.sessions.touch(sessionId, timeout);
+    if (!c.readOnlySession) this.sessions.touch(sessionId, timeout);
     this.account(c, -1, this.server.lastAppliedZxid, OpCode.createSession, start, now);
     const response: ConnectResponse = {
       protocolVersion: 0,
       timeOut: timeout,
       sessionId,
       passwd: this.sessions.password(sessionId),
-      readOnly: c.readOnlyByte ? false : undefined,
+      readOnly: c.readOnlyByte ? c.readOnlySession : undefined,
     };
     c.sink.connectResponse(response);
     const backlog = c.backlog;
@@ -343,7 +437,7 @@ export class ClientService implements ConnectionAcceptor {
     this.stats.packetsReceived++;
     c.packetsReceived++;
     c.outstanding++;
-    const now = this.server.clock.now();
+    const now = this.server.clock.elapsed();
     if (c.state === 'connecting') {
       (c.backlog ??= []).push(xid, request, now);
       return;
@@ -369,6 +463,10 @@ export class ClientService implements ConnectionAcceptor {
     if (type === OpCode.sasl) {
       // Without SASL configured ZooKeeper answers OK with a null token (its SASL server is null).
       this.reply(c, xid, 0, 0, OpCode.sasl, SASL_NO_TOKEN, start);
+      return;
+    }
+    if (c.readOnlySession) {
+      this.processReadOnly(c, xid, request, start);
       return;
     }
     if (!this.touch(c, start)) {
@@ -418,8 +516,9 @@ export class ClientService implements ConnectionAcceptor {
         );
         return;
       case OpCode.reconfig:
-        // Dynamic reconfiguration is not supported: as a server with reconfigEnabled=false.
-        this.inOrder(c, xid, OpCode.reconfig, ErrorCode.ReconfigDisabled, false, start);
+        if (this.server.reconfigEnabled) this.reconfig(c, xid, request, start);
+        // reconfigEnabled=false (the default): answered here, in request order.
+        else this.inOrder(c, xid, OpCode.reconfig, ErrorCode.ReconfigDisabled, false, start);
         return;
       case 'invalid': {
         const frame = request as InvalidFrame;
@@ -565,6 +664,27 @@ export class ClientService implements ConnectionAcceptor {
     });
   }
 
+  /**
+   * reconfig (16), ordered through the leader like a write (src/machines/reconfig.ts).
+   * The reply is getData's: the configuration now current here and the Stat of
+   * `/zookeeper/config` (ZooKeeper's FinalRequestProcessor).
+   */
+  private reconfig(c: Connection, xid: number, request: ReconfigRequest, start: number): void {
+    this.server.write(request, { sessionId: c.sessionId, cxid: xid, authIds: c.authIds }, (result) => {
+      if (c.state === 'closed') return;
+      if (result instanceof ZooKeeperError) {
+        this.abort(c, 'the server stopped serving');
+        return;
+      }
+      if (result.err === ErrorCode.SessionMoved) {
+        this.abort(c, 'the session moved to another server');
+        return;
+      }
+      const node = result.err === 0 ? this.server.tree.getData('/zookeeper/config') : undefined;
+      this.reply(c, xid, result.zxid, result.err, OpCode.reconfig, node, start);
+    });
+  }
+
   private closeSession(c: Connection, xid: number, start: number): void {
     c.closeRequested = true;
     this.sessions.setClosing(c.sessionId);
@@ -609,19 +729,22 @@ export class ClientService implements ConnectionAcceptor {
   private reply(c: Connection, xid: number, zxid: number, err: number, opcode: number, response: unknown, start: number): void {
     if (c.state === 'closed') return;
     c.outstanding--;
-    this.account(c, xid, zxid, opcode, start, this.server.clock.now());
+    this.account(c, xid, zxid, opcode, start, this.server.clock.elapsed());
     c.sink.reply({ xid, zxid, err }, opcode, err === 0 ? response : undefined);
   }
 
   private account(c: Connection, xid: number, zxid: number, opcode: number, start: number, now: number): void {
-    const latency = now - start;
     this.stats.packetsSent++;
-    this.stats.latency.add(latency);
     c.packetsSent++;
+    // Auth and sasl are answered by the connection, outside the request pipeline: as in
+    // ZooKeeper they leave lastOp, lastCxid and the latencies alone.
+    if (opcode === OpCode.auth || opcode === OpCode.sasl) return;
+    const latency = Math.floor(now - start); // whole ms, as ZooKeeper counts them
+    this.stats.latency.add(latency);
     c.lastOp = opName(opcode);
-    c.lastCxid = xid;
+    if (xid >= 0) c.lastCxid = xid;
     c.lastZxid = zxid;
-    c.lastResponseTime = now;
+    c.lastResponseTime = this.server.clock.now(); // shown as a timestamp (cons lresp)
     c.lastLatency = latency;
     c.latency.add(latency);
   }
@@ -643,6 +766,8 @@ export class ClientService implements ConnectionAcceptor {
   // ------------------------------------------------------------------ server events
 
   private onApplied(txn: Txn, result: ApplyResult): void {
+    // The leader's proposals of its own epoch (not the history it committed on taking over).
+    if (this.leadingSince >= 0 && epochOf(txn.header.zxid) === this.server.epoch) this.stats.proposalSizes.add(proposalSize(txn));
     const events = result.events;
     for (let i = 0; i < events.length; i++) {
       this.wireEvent = null; // one shared WatcherEvent per trigger, made on first delivery
@@ -665,6 +790,7 @@ export class ClientService implements ConnectionAcceptor {
   }
 
   private forget(c: Connection): void {
+    if (c.readOnlySession && c.sessionId !== 0n && !c.closeRequested) this.readOnlyMode?.detach(c.sessionId);
     this.connectionsByKey.delete(c.key);
     if (this.bySession.get(c.sessionId) === c) this.bySession.delete(c.sessionId);
     this.watches.removeWatcher(c);
@@ -678,9 +804,9 @@ export class ClientService implements ConnectionAcceptor {
     const clock = this.server.clock;
     this.idleTimer = clock.setTimeout(() => {
       this.idleTimer = undefined;
-      for (const c of this.idle.takeExpired(clock.now())) this.abort(c, 'the connection was idle for its session timeout');
+      for (const c of this.idle.takeExpired(clock.elapsed())) this.abort(c, 'the connection was idle for its session timeout');
       this.scheduleIdle();
-    }, Math.max(0, this.idle.nextExpiration() - clock.now()));
+    }, Math.max(0, this.idle.nextExpiration() - clock.elapsed()));
   }
 }
 

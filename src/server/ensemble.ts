@@ -26,11 +26,18 @@
  * Transports:
  * - `inproc` (default): the in-process network; `ensemble.network.faults` partitions,
  *   crashes and delays links.
- * - `worker`: every server in this thread, each with a worker_threads `MessagePort`
- *   endpoint (`WorkerHub`), i.e. structured-clone delivery. Running each server in its
- *   own thread is the job of the CLI (`startQuorumServer` inside the worker).
+ * - `worker`: with `startEnsemble`, every server (its `QuorumServer`, `ClientService`
+ *   and a ZooKeeper client port on TCP) runs in its own worker_thread and this thread
+ *   keeps a `WorkerEnsemble` controller (src/server/worker/worker-ensemble.ts):
+ *   `ensemble.connectString` is a `host:port` list and `ensemble.client()` a wire
+ *   client. With `createEnsemble` (synchronous, so no threads), the servers stay in this
+ *   thread, each with a `WorkerHub` MessagePort endpoint: a test of the worker transport.
  * - `tcp`: every server in this process over loopback TCP (`TcpTransport`, port 0);
  *   only with `startEnsemble` (listening is asynchronous).
+ *
+ * Code that works with either kind reads the members through `EnsembleMember` and
+ * `EnsembleView`, which `QuorumServer`/`Ensemble` and `WorkerServer`/`WorkerEnsemble`
+ * both satisfy.
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ServerId } from '../protocol/peer.js';
@@ -46,11 +53,15 @@ import type { DataTreeOptions } from '../tree/data-tree.js';
 import type { ElectionTiming } from '../machines/election.js';
 import type { ZabOptions } from '../machines/host.js';
 import type { Membership } from '../machines/quorum.js';
+import type { ServerAddressLike } from '../machines/reconfig-config.js';
 import { QuorumServer, type ElectionMode } from './quorum-server.js';
 import { DEFAULT_PEER_SECRET } from './server-config.js';
 import { ClientService, type ClientServiceOptions } from './client-service.js';
 import { connectInProcess, inProcessConnectString, type InProcessClientOptions } from './inproc-channel.js';
-import type { ZooKeeperClient } from '../client/client.js';
+import type { ClientOptions, ZooKeeperClient } from '../client/client.js';
+import type { Zxid } from '../protocol/zxid.js';
+import type { PeerState, ServerRole } from './quorum-server.js';
+import type { WorkerEnsemble, WorkerEnsembleOptions } from './worker/worker-ensemble.js';
 
 /** Which peer transport an ensemble uses. */
 export type EnsembleTransport = 'inproc' | 'worker' | 'tcp';
@@ -99,13 +110,75 @@ export interface EnsembleOptions {
   session?: ClientServiceOptions;
   /** `zookeeper.extendedTypesEnabled`: allow TTL nodes (createTTL). Default false. */
   extendedTypesEnabled?: boolean;
+  /**
+   * Addresses of server `id` for the configuration (`/zookeeper/config`, `conf`): e.g.
+   * its client address. Default: the TCP transport's peer address, else none (see
+   * src/machines/reconfig-config.ts). Dynamic reconfiguration: `zab.reconfigEnabled`.
+   */
+  addresses?: (id: ServerId) => Omit<ServerAddressLike, 'id'> | undefined;
 }
 
 /** An XState inspection observer. */
 export type InspectObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
+/**
+ * One server of an ensemble as generic code sees it: a `QuorumServer` in this thread, or
+ * a `WorkerServer` proxy of a server in a worker (whose `digest`, `stop` and `restart`
+ * are asynchronous and whose zxid is as of its last report).
+ */
+export interface EnsembleMember {
+  /** The server id (`myid`). */
+  readonly id: ServerId;
+  /** The ZAB state. */
+  readonly state: PeerState;
+  /** `leader`, `follower`, `observer`, `looking` or `stopped`. */
+  readonly role: ServerRole;
+  /** True while it answers clients. */
+  readonly serving: boolean;
+  /** True between start and stop. */
+  readonly running: boolean;
+  /** currentEpoch. */
+  readonly epoch: number;
+  /** The last zxid in its history. */
+  readonly lastZxid: Zxid;
+  /** The tree's digest. */
+  digest(): string | Promise<string>;
+  /** Stop, keeping the storage. */
+  stop(): void | Promise<void>;
+  /** Stop and start again on the same storage. */
+  restart(): void | Promise<void>;
+  /** `host:port` of its ZooKeeper client port, when it has one of its own. */
+  readonly clientAddress?: string;
+}
+
+/** What every kind of ensemble offers (`Ensemble`, `WorkerEnsemble`). */
+export interface EnsembleView<M extends EnsembleMember = EnsembleMember> {
+  /** The transport in use. */
+  readonly transport: EnsembleTransport;
+  /** Every server, voters first (ids 1..N), then observers. */
+  readonly servers: readonly M[];
+  /** Voters and observers. */
+  readonly membership: Membership;
+  /** Every server id, voters then observers. */
+  readonly serverIds: readonly ServerId[];
+  /** The server with id `id`. */
+  server(id: ServerId): M;
+  /** The leader, if one is serving. */
+  leader(): M | undefined;
+  /** True when a leader serves and every running server serves. */
+  allServing(): boolean;
+  /** Resolves with the leader once one serves. */
+  whenServing(): Promise<M>;
+  /** The connect string of this ensemble's clients. */
+  readonly connectString: string;
+  /** A client connected to this ensemble. */
+  client(options?: ClientOptions): ZooKeeperClient;
+  /** Stop every server and release the transport. */
+  close(): Promise<void>;
+}
+
 /** A running ensemble. */
-export interface Ensemble {
+export interface Ensemble extends EnsembleView<QuorumServer> {
   /** Every server, voters first (ids 1..N), then observers. */
   readonly servers: readonly QuorumServer[];
   /** Voters and observers. */
@@ -248,9 +321,20 @@ export function createEnsemble(options: EnsembleOptions = {}): Ensemble {
 /**
  * Create and start an ensemble and resolve once a leader serves (any transport). Needs a
  * clock that advances by itself (the system clock); with a `VirtualClock` use
- * `createEnsemble` and drive the clock.
+ * `createEnsemble` and drive the clock. With `transport: 'worker'` every server runs in
+ * its own worker_thread and the result is a `WorkerEnsemble` (see worker-ensemble.ts).
  */
-export async function startEnsemble(options: EnsembleOptions = {}): Promise<Ensemble> {
+export function startEnsemble(options: WorkerEnsembleOptions & { transport: 'worker' }): Promise<WorkerEnsemble>;
+export function startEnsemble(options?: EnsembleOptions & { transport?: 'inproc' | 'tcp' }): Promise<Ensemble>;
+export async function startEnsemble(options: EnsembleOptions | (WorkerEnsembleOptions & { transport: 'worker' }) = {}): Promise<Ensemble | WorkerEnsemble> {
+  if (options.transport === 'worker') {
+    const { startWorkerEnsemble } = await import('./worker/worker-ensemble.js');
+    return startWorkerEnsemble(options as WorkerEnsembleOptions);
+  }
+  return startInThisThread(options as EnsembleOptions);
+}
+
+async function startInThisThread(options: EnsembleOptions): Promise<Ensemble> {
   const transport = options.transport ?? 'inproc';
   const ensemble = build(options, transport);
   if (transport === 'tcp') {
@@ -315,11 +399,18 @@ function build(options: EnsembleOptions, transport: EnsembleTransport): Ensemble
         ...(zab !== undefined ? { zab } : {}),
         ...(options.treeOptions !== undefined ? { treeOptions: options.treeOptions } : {}),
         ...(options.election !== undefined ? { election: options.election } : {}),
+        addresses: () => [...voters, ...observers].map((sid) => configAddress(ensemble, sid, options)),
       }),
     );
   }
   for (const server of ensemble.servers) ensemble.services.set(server.id, new ClientService(server, options.session));
   return ensemble;
+}
+
+/** Server `id`'s addresses for the configuration (read when a server starts: TCP listeners exist by then). */
+function configAddress(ensemble: EnsembleImpl, id: ServerId, options: EnsembleOptions): ServerAddressLike {
+  const tcp = ensemble.tcpBook.get(id);
+  return { id, ...(tcp !== undefined ? { host: tcp.host, quorumPort: tcp.port, electionPort: tcp.port } : {}), ...options.addresses?.(id) };
 }
 
 function transportFactory(ensemble: EnsembleImpl, id: ServerId, clock: Clock): () => Transport | Promise<Transport> {

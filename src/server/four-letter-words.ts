@@ -15,6 +15,7 @@
  * narrows it, with ZooKeeper's answer for a known but disabled command.
  */
 import { FOUR_LETTER_WORDS } from '../protocol/frame.js';
+import { opName } from './client-stats.js';
 
 /** What ZooKeeper prints when it is not serving (election, no quorum). */
 export const ZK_NOT_SERVING = 'This ZooKeeper instance is not currently serving requests\n';
@@ -231,64 +232,9 @@ export function zooKeeperVersion(packageVersion: string, builtOn: number): strin
   return `3.8.0-zoostate-${packageVersion}, built on ${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())} UTC`;
 }
 
-/** ZooKeeper's 4-letter name of an opcode for `cons`'s `lop=` (FinalRequestProcessor). */
+/** ZooKeeper's 4-letter name of an opcode for `cons`'s `lop=` (FinalRequestProcessor; `NA` for others). */
 export function lastOpName(opcode: number): string {
-  switch (opcode) {
-    case 1:
-    case 15:
-    case 19:
-    case 21:
-      return 'CREA';
-    case 2:
-    case 20:
-      return 'DELE';
-    case 3:
-      return 'EXIS';
-    case 4:
-      return 'GETD';
-    case 5:
-      return 'SETD';
-    case 6:
-      return 'GETA';
-    case 7:
-      return 'SETA';
-    case 8:
-    case 12:
-      return 'GETC';
-    case 9:
-      return 'SYNC';
-    case 11:
-      return 'PING';
-    case 13:
-      return 'CHEC';
-    case 14:
-      return 'MULT';
-    case 16:
-      return 'RECO';
-    case 17:
-      return 'CHKW';
-    case 18:
-      return 'REMW';
-    case 22:
-      return 'MLTR';
-    case 101:
-    case 105:
-      return 'SETW';
-    case 103:
-      return 'GETE';
-    case 104:
-      return 'GETACN';
-    case 106:
-      return 'ADDW';
-    case 107:
-      return 'HOMI';
-    case -10:
-      return 'SESS';
-    case -11:
-      return 'CLOS';
-    default:
-      return 'NA';
-  }
+  return opName(opcode);
 }
 
 // ---------------------------------------------------------------- formats
@@ -442,10 +388,12 @@ export function formatEnvi(entries: ReadonlyArray<readonly [string, string]>): s
 /** `mntr`: `zk_<key>\t<value>` lines, ZooKeeper's keys (monitoring tools read them by name). */
 export function formatMntr(m: MonitorSnapshot): string {
   const s = m.stats;
+  // A read-only server is no quorum member while it serves: no peer state, no quorum size.
+  const quorumMember = s.mode !== 'read-only';
   const lines: Array<[string, string | number]> = [
     ['version', s.version],
     ['server_state', s.mode],
-    ['peer_state', m.peerState],
+    ...(quorumMember ? [['peer_state', m.peerState] as [string, string]] : []),
     ['ephemerals_count', m.ephemeralsCount],
     ['num_alive_connections', s.connections],
     ['avg_latency', javaDouble(s.latency.avg)],
@@ -472,7 +420,7 @@ export function formatMntr(m: MonitorSnapshot): string {
     ['outstanding_tls_handshake', 0],
     ['min_client_response_size', m.minClientResponseSize],
     ['non_mtls_local_conn_count', 0],
-    ['quorum_size', m.quorumSize],
+    ...(quorumMember ? [['quorum_size', m.quorumSize] as [string, number]] : []),
     ['throttled_ops', m.throttledOps],
     ['large_requests_rejected', m.largeRequestsRejected],
     ['connection_rejected', m.connectionsRejected],

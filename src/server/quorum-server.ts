@@ -21,13 +21,22 @@
  *
  * The session layer (`ClientService`, sessions.ts) plugs in through `setSessionHooks`:
  * touches in PINGs, the leader's session check, REVALIDATE.
+ *
+ * Configuration (dynamic reconfiguration, src/machines/reconfig.ts): `config` is the
+ * current configuration, `membership` its voters and observers. A fresh tree's
+ * `/zookeeper/config` holds the static configuration (the options' membership with the
+ * addresses given, version 0; empty for a standalone server, as ZooKeeper's); a reconfig
+ * transaction replaces it on every replica and, once applied here, becomes current
+ * (`config` event). On start the configuration in the tree wins over the static one if a
+ * reconfig wrote it, so a restart keeps a reconfigured membership (storage persists it
+ * with the tree and log).
  */
 import { EventEmitter } from 'eventemitter3';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { OpCode } from '../protocol/constants.js';
 import { ConnectionLossError, ZooKeeperError } from '../protocol/errors.js';
 import type { NotificationMessage, PeerMessage, ServerId, SessionTouch } from '../protocol/peer.js';
-import type { Id, SessionId } from '../protocol/records.js';
+import type { Id, ReconfigRequest, SessionId } from '../protocol/records.js';
 import type { Txn } from '../protocol/txn.js';
 import type { Zxid } from '../protocol/zxid.js';
 import type { Clock } from '../runtime/clock.js';
@@ -38,10 +47,19 @@ import type { ApplyResult, DataTree, DataTreeOptions } from '../tree/data-tree.j
 import type { PrepareRequest } from '../tree/prepare.js';
 import { ZabDatabase } from '../machines/database.js';
 import { electionMachine, establishedVote, voteReply, type ElectionInput, type ElectionResult, type EstablishedVote } from '../machines/election.js';
-import type { RoleCore, ZabOptions, ZabTraceEvent } from '../machines/host.js';
+import type { RoleCore, SubmittedWrite, ZabOptions, ZabTraceEvent } from '../machines/host.js';
 import { Outbox } from '../machines/outbox.js';
 import { peerMachine, type PeerServerHost } from '../machines/peer.js';
 import { validateMembership, type Membership } from '../machines/quorum.js';
+import {
+  configLines,
+  decodeConfig,
+  encodeConfig,
+  membershipOfConfig,
+  staticConfig,
+  type QuorumConfig,
+  type ServerAddressLike,
+} from '../machines/reconfig-config.js';
 import { staticElectionMachine } from '../machines/static-election.js';
 import { resolveTiming, type ZabTiming } from '../machines/timing.js';
 import { PendingRequests, type PendingEntry } from './pending-requests.js';
@@ -77,8 +95,8 @@ export interface SyncResult {
   readonly zxid: Zxid;
 }
 
-/** A write request, or a sync (`{ type: OpCode.sync, path }`). */
-export type SubmitRequest = PrepareRequest | { type: typeof OpCode.sync; path: string };
+/** A write request (or a reconfig), or a sync (`{ type: OpCode.sync, path }`). */
+export type SubmitRequest = PrepareRequest | ReconfigRequest | { type: typeof OpCode.sync; path: string };
 
 /** Hooks of the session layer (optional; the defaults do nothing). */
 export interface SessionHooks {
@@ -131,6 +149,12 @@ export interface QuorumServerOptions {
   election?: ElectionMode;
   /** Session layer hooks. */
   sessions?: SessionHooks;
+  /**
+   * Members' addresses for the static configuration (`/zookeeper/config`, `conf`),
+   * read at every start; members without one are rendered without network addresses
+   * (see reconfig-config.ts). Every member must be given the same.
+   */
+  addresses?: Iterable<ServerAddressLike> | (() => Iterable<ServerAddressLike>);
 }
 
 /** Events of a `QuorumServer`. */
@@ -145,6 +169,8 @@ export interface QuorumServerEvents {
   treeReplaced: (tree: DataTree) => void;
   /** A replication event (sync mode chosen, epoch, role failure). */
   trace: (event: ZabTraceEvent) => void;
+  /** A new configuration became current here (a reconfig applied, or one found in the tree). */
+  config: (config: QuorumConfig) => void;
 }
 
 const NO_TOUCHES: SessionTouch[] = [];
@@ -153,7 +179,6 @@ const TRACE_LIMIT = 256;
 /** One replica: transport + storage + database + peer machine. See the module comment. */
 export class QuorumServer extends EventEmitter<QuorumServerEvents> implements PeerServerHost {
   readonly self: ServerId;
-  readonly membership: Membership;
   readonly timing: ZabTiming;
   readonly clock: Clock;
   readonly random: Random;
@@ -161,7 +186,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   /** Recent replication events, oldest first (bounded). */
   readonly traces: ZabTraceEvent[] = [];
 
-  private readonly config: QuorumServerOptions;
+  private readonly opts: QuorumServerOptions;
   private dbRef: ZabDatabase | null = null;
   private outboxRef: Outbox | null = null;
   private transport: Transport | null = null;
@@ -176,6 +201,14 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   private closing: Promise<void> = Promise.resolve();
   private generation = 0;
   private sessions: SessionHooks;
+  /** The membership this server was configured with. */
+  private readonly staticMembership: Membership;
+  /** The static configuration (membership + addresses, version 0), made at each start. */
+  private staticCfg: QuorumConfig;
+  private currentConfig: QuorumConfig;
+  private currentMembership: Membership;
+  /** The current configuration's text, sent with election notifications once reconfigured. */
+  private configBytes: Uint8Array | undefined;
 
   constructor(options: QuorumServerOptions) {
     super();
@@ -184,9 +217,12 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     if (!membership.voters.includes(id) && !membership.observers.includes(id)) {
       throw new RangeError(`server ${id} is not a member of the ensemble`);
     }
-    this.config = options;
+    this.opts = options;
     this.self = id;
-    this.membership = membership;
+    this.staticMembership = membership;
+    this.staticCfg = this.makeStaticConfig(); // made again at each start (addresses may come later)
+    this.currentConfig = this.staticCfg;
+    this.currentMembership = membership;
     this.timing = resolveTiming(options.timing);
     this.clock = options.clock;
     this.random = options.random;
@@ -216,7 +252,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     const generation = ++this.generation;
     let transport: Transport;
     try {
-      const made = this.config.transport();
+      const made = this.opts.transport();
       transport = made instanceof Promise ? await made : made;
     } finally {
       this.starting = false;
@@ -241,14 +277,22 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   }
 
   private launch(transport: Transport): void {
+    this.staticCfg = this.makeStaticConfig();
+    this.setConfig(this.staticCfg, false); // a restart remembers nothing: storage decides below
     this.dbRef = new ZabDatabase({
-      storage: this.config.storage,
-      historyCapacity: this.config.historyCapacity,
-      snapCount: this.config.snapCount,
-      treeOptions: this.config.treeOptions,
+      storage: this.opts.storage,
+      historyCapacity: this.opts.historyCapacity,
+      snapCount: this.opts.snapCount,
+      treeOptions: this.opts.treeOptions,
+      // A standalone server's /zookeeper/config is empty, as ZooKeeper's.
+      ...(this.standalone(this.staticCfg) ? {} : { configData: encodeConfig(this.staticCfg) }),
       onApplied: (txn, result) => this.onApplied(txn, result),
-      onTreeReplaced: (tree) => this.emit('treeReplaced', tree),
+      onTreeReplaced: (tree) => {
+        this.adoptTreeConfig(true);
+        this.emit('treeReplaced', tree);
+      },
     });
+    this.adoptTreeConfig(false);
     this.transport = transport;
     this.outboxRef = new Outbox(this.clock, (to, messages) => transport.send(to, messages));
     transport.on('message', (from, messages) => this.onTransportMessage(from, messages));
@@ -256,7 +300,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
       if (this.looking) this.actor?.send({ type: 'peerConnected', peer });
     });
     transport.on('disconnected', (peer) => this.activeRole?.onDisconnected(peer));
-    const mode = this.config.election ?? 'fast';
+    const mode = this.opts.election ?? 'fast';
     const machine =
       mode === 'fast'
         ? peerMachine
@@ -264,7 +308,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     const actor = createActor(machine as typeof peerMachine, {
       input: { host: this },
       clock: this.clock,
-      ...(this.config.inspect ? { inspect: this.config.inspect } : {}),
+      ...(this.opts.inspect ? { inspect: this.opts.inspect } : {}),
     });
     this.actor = actor;
     actor.subscribe((snapshot) => {
@@ -299,7 +343,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
       transport.removeAllListeners();
       this.closing = transport.close().catch(() => {});
     }
-    this.config.storage.close();
+    this.opts.storage.close();
     this.lastState = 'STOPPED';
     this.emit('state', 'STOPPED');
   }
@@ -392,6 +436,71 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     return this.self;
   }
 
+  // ------------------------------------------------------------------ configuration
+
+  /** The current membership (voters decide, observers only learn); changes on reconfig. */
+  get membership(): Membership {
+    return this.currentMembership;
+  }
+
+  /** The current configuration: members with addresses, and its version (a zxid, 0 if static). */
+  get config(): QuorumConfig {
+    return this.currentConfig;
+  }
+
+  /** The current configuration's `server.N=...` lines, as `conf` prints them. */
+  configLines(): string[] {
+    return configLines(this.currentConfig);
+  }
+
+  /** ZooKeeper's `reconfigEnabled`: this server takes reconfig requests. */
+  get reconfigEnabled(): boolean {
+    return this.options.reconfigEnabled === true;
+  }
+
+  private makeStaticConfig(): QuorumConfig {
+    const given = this.opts.addresses;
+    const list = given === undefined ? [] : typeof given === 'function' ? given() : given;
+    const book = new Map<ServerId, ServerAddressLike>();
+    for (const a of list) book.set(a.id, a);
+    return staticConfig(this.staticMembership, (id) => book.get(id));
+  }
+
+  /** One voter, no observers, standaloneEnabled: ZooKeeper would run it standalone. */
+  private standalone(config: QuorumConfig): boolean {
+    return (this.options.standaloneEnabled ?? true) && config.servers.length === 1 && config.servers[0]!.role === 'participant';
+  }
+
+  /** Make the configuration in the tree current if a reconfig wrote it and it is newer. */
+  private adoptTreeConfig(notify: boolean): void {
+    const node = this.db.tree.getData('/zookeeper/config');
+    const written = node !== undefined && node.stat.mzxid !== 0 ? decodeConfig(node.data) : undefined;
+    if (written !== undefined) this.adoptConfig(written, notify);
+  }
+
+  /**
+   * Make `config` current if it is newer. Every configuration offered here is committed
+   * (applied here, or current at a peer), and versions are zxids, so they only go forward.
+   */
+  private adoptConfig(config: QuorumConfig, notify: boolean): boolean {
+    if (config.version <= this.currentConfig.version) return false;
+    this.setConfig(config, notify);
+    return true;
+  }
+
+  private setConfig(config: QuorumConfig, notify: boolean): void {
+    this.currentConfig = config;
+    this.currentMembership = membershipOfConfig(config);
+    this.configBytes = config.version > 0 ? encodeConfig(config) : undefined;
+    this.emit('config', config);
+    if (notify) this.activeRole?.onReconfig?.();
+  }
+
+  /** `message` with this server's configuration attached, once reconfigured (ZooKeeper's notifications carry it). */
+  private withConfig(message: NotificationMessage): NotificationMessage {
+    return this.configBytes === undefined || !this.reconfigEnabled ? message : { ...message, config: this.configBytes };
+  }
+
   // ------------------------------------------------------------------ requests
 
   /** Install the session layer's hooks (replaces those given to the constructor). */
@@ -409,8 +518,8 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     return role.submitRevalidate(sessionId, timeout);
   }
 
-  /** Order a write through the leader; see the module comment. */
-  write(request: PrepareRequest, context: RequestContext, done: (result: ApplyResult | ZooKeeperError) => void): void {
+  /** Order a write (or a reconfig) through the leader; see the module comment. */
+  write(request: SubmittedWrite, context: RequestContext, done: (result: ApplyResult | ZooKeeperError) => void): void {
     const role = this.activeRole;
     if (!this.servingFlag || role === null) {
       this.connectionLoss(done);
@@ -469,7 +578,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   }
 
   /** `write` as a Promise (rejects with a `ZooKeeperError`). */
-  writeAsync(request: PrepareRequest, context: RequestContext): Promise<ApplyResult> {
+  writeAsync(request: SubmittedWrite, context: RequestContext): Promise<ApplyResult> {
     return new Promise((resolve, reject) => this.write(request, context, (r) => (r instanceof ZooKeeperError ? reject(r) : resolve(r))));
   }
 
@@ -537,14 +646,18 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
 
   electionInput(electionEpoch: number): ElectionInput {
     const db = this.db;
+    const { voters, observers } = this.currentMembership;
+    // Not a member (removed by a reconfig): elect like an observer, to learn the leader
+    // and follow it as a non-voting learner, as ZooKeeper's removed servers do.
+    const member = voters.includes(this.self) || observers.includes(this.self);
     return {
       self: this.self,
-      voters: this.membership.voters,
-      observers: this.membership.observers,
+      voters,
+      observers: member ? observers : [...observers, this.self],
       lastZxid: db.lastZxid,
       currentEpoch: db.currentEpoch,
       electionEpoch,
-      send: (to: ServerId, message: NotificationMessage) => this.outboxRef?.push(to, message),
+      send: (to: ServerId, message: NotificationMessage) => this.outboxRef?.push(to, this.withConfig(message)),
       ...(this.timing.election ? { timing: this.timing.election } : {}),
     };
   }
@@ -589,15 +702,27 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   private onNotification(from: ServerId, message: NotificationMessage): void {
     if (this.actor === null) return;
     if (this.looking) {
+      // A peer knows a newer configuration (this server missed a reconfig): adopt it and
+      // elect among its voters, as ZooKeeper's FastLeaderElection does.
+      if (message.config instanceof Uint8Array && this.reconfigEnabled) {
+        const config = decodeConfig(message.config);
+        if (config !== undefined && this.adoptConfig(config, false)) this.actor.send({ type: 'reconfigured' });
+      }
       this.actor.send({ type: 'notification', from, message });
       return;
     }
     if (this.vote === undefined) return;
     const reply = voteReply(this.vote, message);
-    if (reply !== undefined) this.outboxRef?.push(from, reply);
+    if (reply !== undefined) this.outboxRef?.push(from, this.withConfig(reply));
   }
 
   private onApplied(txn: Txn, result: ApplyResult): void {
+    if (txn.body.kind === 'reconfig') {
+      // Activate at once: the reply (and whatever the listeners do) sees the new configuration.
+      const config = decodeConfig(txn.body.data);
+      if (config !== undefined) this.adoptConfig(config, true);
+      this.db.requestSnapshot(); // persist it in the tree: a restart starts from it
+    }
     // Listeners first: the session layer queues the watch notifications this txn causes
     // on every connection BEFORE the write's own reply goes out (§13.2), and closes the
     // connections of a closed session.

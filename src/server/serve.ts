@@ -45,7 +45,21 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Give every server of `ensemble` a client port (see the module comment). */
+/**
+ * Give every server of an in-process `ensemble` its own ZooKeeper client port on
+ * `options.host` (default 127.0.0.1): server i (voters, then observers) listens on
+ * `options.port + i` (default 2181; 0 = a free port each). Each port fronts that
+ * server's `ClientService`, so TCP clients share sessions, watches and statistics with
+ * the ensemble's in-process clients. Resolves once every port listens (the servers may
+ * still be electing: a port refuses handshakes until its server serves). Closing the
+ * ports leaves the servers running.
+ *
+ * ```ts
+ * const ensemble = await startEnsemble({ servers: 3 });
+ * const ports = await serveEnsemble(ensemble, { port: 0 });
+ * const client = createClient(ports.connectString);
+ * ```
+ */
 export async function serveEnsemble(ensemble: Ensemble, options: ServeOptions = {}): Promise<EnsemblePorts> {
   const host = options.host ?? '127.0.0.1';
   const base = options.port ?? 2181;
@@ -91,7 +105,18 @@ export async function serveEnsemble(ensemble: Ensemble, options: ServeOptions = 
   };
 }
 
-/** Give one server (with its pipeline) a client port on `options.host`:`options.port`. */
+/**
+ * Give one server and its pipeline (`new ClientService(server)`) a ZooKeeper client port
+ * on `options.host`:`options.port` (defaults 127.0.0.1:2181): what `zoostate server`
+ * runs for one member of a multi-process ensemble. Resolves once the port listens.
+ *
+ * ```ts
+ * const server = createQuorumServer({ myid: 1, servers, storage });
+ * const service = new ClientService(server);
+ * const port = await serveServer(server, service, { host: '0.0.0.0', port: 2181 });
+ * await server.startAsync();
+ * ```
+ */
 export function serveServer(server: QuorumServer, service: ClientService, options: ServeOptions = {}): Promise<ClientPort> {
   return ClientPort.listen({
     acceptor: service,

@@ -7,6 +7,13 @@
  * Transport: every member listens on its `quorumPort` over TCP (`TcpTransport`);
  * zoostate carries election notifications and ZAB packets on that one authenticated
  * connection per pair of servers, so `electionPort` is accepted but unused.
+ *
+ * Dynamic reconfiguration (`reconfigEnabled`): the member list is the static
+ * configuration; `/zookeeper/config` and `conf` render it with these addresses. The TCP
+ * address book follows the current configuration, keeping the configured members (a
+ * removed one may go on following as a non-voting learner). The new
+ * configuration is persisted with the tree and log in the storage, not by rewriting
+ * zoo.cfg: a restart with the same dataDir uses it.
  */
 import type { ServerId } from '../protocol/peer.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -64,6 +71,10 @@ export interface QuorumServerConfig {
   zab?: ZabOptions;
   treeOptions?: Omit<DataTreeOptions, 'configData'>;
   sessions?: SessionHooks;
+  /** ZooKeeper's `reconfigEnabled` (default false): allow the reconfig operation. */
+  reconfigEnabled?: boolean;
+  /** ZooKeeper's `standaloneEnabled` (default true): a reconfig must leave 2 voters or more. */
+  standaloneEnabled?: boolean;
 }
 
 /** The development secret used when none is configured (set one in production). */
@@ -84,18 +95,29 @@ export function createQuorumServer(config: QuorumServerConfig): QuorumServer {
   const clock = config.clock ?? systemClock;
   const random = config.random ?? systemRandom();
   const book = new Map<ServerId, PeerAddress>(config.servers.map((s) => [s.id, { host: s.host, port: s.quorumPort }]));
+  let tcp: TcpTransport | null = null;
   const transport =
     config.transport ??
-    (() =>
-      TcpTransport.listen({
+    (async () => {
+      tcp = await TcpTransport.listen({
         self: config.myid,
         secret: config.secret ?? DEFAULT_PEER_SECRET,
         peers: book,
         listen: { host: config.listen?.host ?? self.host, port: config.listen?.port ?? self.quorumPort },
         clock,
         random: random.fork('tcp'),
-      }));
-  return new QuorumServer({
+      });
+      return tcp;
+    });
+  const zab: ZabOptions | undefined =
+    config.reconfigEnabled === undefined && config.standaloneEnabled === undefined
+      ? config.zab
+      : {
+          ...config.zab,
+          ...(config.reconfigEnabled !== undefined ? { reconfigEnabled: config.reconfigEnabled } : {}),
+          ...(config.standaloneEnabled !== undefined ? { standaloneEnabled: config.standaloneEnabled } : {}),
+        };
+  const server = new QuorumServer({
     id: config.myid,
     membership: membershipOf(config.servers),
     transport,
@@ -111,10 +133,24 @@ export function createQuorumServer(config: QuorumServerConfig): QuorumServer {
     ...(config.inspect !== undefined ? { inspect: config.inspect } : {}),
     ...(config.historyCapacity !== undefined ? { historyCapacity: config.historyCapacity } : {}),
     ...(config.snapCount !== undefined ? { snapCount: config.snapCount } : {}),
-    ...(config.zab !== undefined ? { zab: config.zab } : {}),
+    ...(zab !== undefined ? { zab } : {}),
     ...(config.treeOptions !== undefined ? { treeOptions: config.treeOptions } : {}),
     ...(config.sessions !== undefined ? { sessions: config.sessions } : {}),
+    addresses: config.servers,
   });
+  server.on('config', (next) => {
+    // The address book: the configured members plus the current configuration's (which
+    // wins where they differ). A configured member that a reconfig removed stays, so it
+    // can go on following as a non-voting learner.
+    const current = new Map<ServerId, PeerAddress>(config.servers.map((s) => [s.id, { host: s.host, port: s.quorumPort }]));
+    for (const s of next.servers) if (s.quorumPort !== 0) current.set(s.id, { host: s.host, port: s.quorumPort });
+    const same = current.size === book.size && [...current].every(([id, a]) => book.get(id)?.host === a.host && book.get(id)?.port === a.port);
+    if (same) return;
+    book.clear();
+    for (const [id, a] of current) book.set(id, a);
+    tcp?.setPeers(book);
+  });
+  return server;
 }
 
 /** Build and start the server; resolves once it runs (LOOKING; it serves after election and sync). */

@@ -5,6 +5,7 @@
  */
 import { arch, freemem, hostname, platform, release, totalmem, userInfo } from 'node:os';
 import type { LeaderCore } from '../machines/leader-core.js';
+import { makeZxid } from '../protocol/zxid.js';
 import type { ClientService } from './client-service.js';
 import type { ConfSnapshot, LeaderStats, ServerMode, SessionDump, WatchListing } from './four-letter-words.js';
 import type { ServerInfoSource } from './client-port.js';
@@ -21,9 +22,9 @@ export interface ServerInfoOptions {
   quorumPort?: number;
   /** The election port (zoostate elects over the quorum connection; reported as configured). */
   electionPort?: number;
-  /** `server.N=...` membership lines (default: built from the membership and `clientAddresses`). */
+  /** `server.N=...` membership lines (default: the server's current configuration, as `/zookeeper/config` holds it). */
   membership?: () => readonly string[];
-  /** Client address `host:port` of each server, for the default membership lines. */
+  /** Client address `host:port` of each server (used where the configuration has none). */
   clientAddresses?: () => ReadonlyMap<number, string>;
   /** Data and log directory sizes (bytes), if known. */
   dirs?: () => { dataDirSize: number; logDirSize: number };
@@ -41,6 +42,7 @@ export function serverInfoSource(server: QuorumServer, service: ClientService, o
   const startedAt = server.clock.now();
   return {
     mode: (): ServerMode => {
+      if (service.readOnly) return 'read-only';
       const role = server.role;
       return role === 'leader' || role === 'follower' || role === 'observer' ? role : 'standalone';
     },
@@ -50,8 +52,9 @@ export function serverInfoSource(server: QuorumServer, service: ClientService, o
       if (state === 'STOPPED') return 'stopped';
       return `${PHASE_WORDS[state]} - ${server.phase ?? 'discovery'}`;
     },
-    readOnly: () => false,
-    lastZxid: () => (server.running ? server.lastAppliedZxid : 0),
+    readOnly: () => service.readOnly,
+    localSessions: () => service.localSessionCount,
+    lastZxid: () => lastProcessedZxid(server),
     // ZooKeeper's DataTree maps the root under both "" and "/", so its count is one more.
     nodeCount: () => (tree()?.nodeCount ?? 0) + 1,
     approximateDataSize: () => tree()?.approximateDataSize ?? 0,
@@ -100,11 +103,11 @@ export function serverInfoSource(server: QuorumServer, service: ClientService, o
           quorumPort: options.quorumPort ?? -1,
           peerType: observer ? 1 : 0,
           membership: options.membership?.() ?? defaultMembership(server, options.clientAddresses?.()),
-          version: '0',
+          version: server.config.version.toString(16),
         },
       };
     },
-    leader: () => leaderStats(server),
+    leader: () => leaderStats(server, service),
     quorumSize: () => server.membership.voters.length,
     ...(options.dirs ? { dirs: options.dirs } : {}),
     environment: () => [...defaultEnvironment(options.version ?? fullVersion()), ...(options.environment?.() ?? [])],
@@ -112,29 +115,51 @@ export function serverInfoSource(server: QuorumServer, service: ClientService, o
   };
 }
 
+/**
+ * The current configuration's lines (ZooKeeper's `conf` prints its QuorumVerifier). A
+ * member without a client address in the configuration (an in-process ensemble's) gets
+ * the address its client port has, if known.
+ */
 function defaultMembership(server: QuorumServer, clients: ReadonlyMap<number, string> | undefined): string[] {
-  const { voters, observers } = server.membership;
-  const line = (id: number, role: string): string => {
-    const client = clients?.get(id);
-    return `server.${id}=inproc:-1:-1:${role}${client !== undefined ? `;${client}` : ''}`;
-  };
-  return [...voters.map((id) => line(id, 'participant')), ...observers.map((id) => line(id, 'observer'))];
+  const lines = server.configLines();
+  if (clients === undefined || clients.size === 0) return lines;
+  return lines.map((line, i) => {
+    const member = server.config.servers[i]!;
+    const client = clients.get(member.id);
+    return member.clientPort === undefined && client !== undefined ? `${line};${client}` : line;
+  });
 }
 
-function leaderStats(server: QuorumServer): LeaderStats | undefined {
+/**
+ * `srvr`'s Zxid: ZooKeeper's `DataTree.lastProcessedZxid`. An established leader sets it
+ * to `(epoch << 32)` when it starts serving (`Leader.startZkServer`), so a new leader
+ * reports its epoch before its first transaction; a learner reports the last zxid it
+ * applied (observed on 3.8.0: a fresh ensemble's followers say 0x0, its leader
+ * 0x100000000).
+ */
+export function lastProcessedZxid(server: QuorumServer): number {
+  if (!server.running) return 0;
+  const applied = server.lastAppliedZxid;
+  if (server.role !== 'leader' || !server.serving) return applied;
+  return Math.max(applied, makeZxid(server.epoch, 0));
+}
+
+function leaderStats(server: QuorumServer, service: ClientService): LeaderStats | undefined {
   if (server.role !== 'leader' || !server.serving) return undefined;
   const core = server.roleCore as LeaderCore | null;
   const learners = core !== null && core.learners instanceof Map ? [...core.learners.values()] : [];
   const synced = learners.filter((l) => l.stage === 'serving');
+  const sizes = service.stats.proposalSizes;
   return {
     learners: learners.length,
     syncedFollowers: synced.filter((l) => l.voter).length,
-    syncedNonVotingFollowers: 0,
+    // Followers outside the configuration (joining, or removed by a reconfig).
+    syncedNonVotingFollowers: synced.filter((l) => !l.voter && !l.observer).length,
     syncedObservers: synced.filter((l) => l.observer).length,
     pendingSyncs: 0,
-    leaderUptimeMs: 0,
-    proposalSizes: { last: -1, min: -1, max: -1 },
-    proposalCount: 0,
+    leaderUptimeMs: service.leadingSince >= 0 ? Math.floor(server.clock.elapsed() - service.leadingSince) : 0,
+    proposalSizes: { last: sizes.last, min: sizes.min, max: sizes.max },
+    proposalCount: sizes.count,
   };
 }
 

@@ -64,15 +64,19 @@ export class SessionTracker {
   /**
    * @param tickTime the bucket width, ms
    * @param serverId this server's id, placed in the high byte of the session ids it creates
-   * @param now the current time, ms
+   * @param now the current time on the clock every `now` of this tracker reads, ms (a
+   *   monotonic one: `Clock.elapsed()`)
+   * @param wallNow the wall time, ms, seeding the session ids (they must differ from the
+   *   ids of an earlier run of this server, so not a clock whose origin is the process start)
    */
   constructor(
     readonly tickTime: number,
     serverId: number,
     now: number,
+    wallNow: number = now,
   ) {
     invariant(tickTime > 0, 'tickTime must be positive');
-    this.nextSessionId = initialSessionId(serverId, now);
+    this.nextSessionId = initialSessionId(serverId, Math.floor(wallNow));
     this.nextBucket = this.roundUp(now);
   }
 

@@ -144,7 +144,7 @@ export class SessionManager {
    */
   touch(sessionId: SessionId, timeout: number): boolean {
     const tracker = this.tracker;
-    if (tracker !== null) return tracker.touch(sessionId, this.server.clock.now(), timeout);
+    if (tracker !== null) return tracker.touch(sessionId, this.server.clock.elapsed(), timeout);
     if (!this.server.serving) return false;
     this.touched.set(sessionId, timeout);
     return true;
@@ -157,7 +157,7 @@ export class SessionManager {
   revalidate(sessionId: SessionId, timeout: number, done: RevalidateCallback): void {
     const tracker = this.tracker;
     if (tracker !== null) {
-      const valid = tracker.touch(sessionId, this.server.clock.now(), timeout) && tracker.setOwner(sessionId, this.server.id);
+      const valid = tracker.touch(sessionId, this.server.clock.elapsed(), timeout) && tracker.setOwner(sessionId, this.server.id);
       done(valid);
       return;
     }
@@ -202,7 +202,7 @@ export class SessionManager {
   private touchFromLearner(touches: readonly SessionTouch[]): void {
     const tracker = this.tracker;
     if (tracker === null) return;
-    const now = this.server.clock.now();
+    const now = this.server.clock.elapsed();
     for (let i = 0; i < touches.length; i++) tracker.touch(touches[i]!.sessionId, now, touches[i]!.timeout);
   }
 
@@ -220,7 +220,7 @@ export class SessionManager {
   private revalidateFrom(origin: ServerId, sessionId: SessionId, timeout: number): boolean {
     const tracker = this.tracker;
     if (tracker === null) return false;
-    return tracker.touch(sessionId, this.server.clock.now(), timeout) && tracker.setOwner(sessionId, origin);
+    return tracker.touch(sessionId, this.server.clock.elapsed(), timeout) && tracker.setOwner(sessionId, origin);
   }
 
   private settleRevalidation(sessionId: SessionId, valid: boolean | undefined): void {
@@ -233,8 +233,8 @@ export class SessionManager {
   private onServing(): void {
     if (this.server.role !== 'leader') return;
     // A new leader tracks every live session afresh: each gets a full timeout from now.
-    const now = this.server.clock.now();
-    const tracker = new SessionTracker(this.server.timing.tickTime, this.server.id, now);
+    const now = this.server.clock.elapsed();
+    const tracker = new SessionTracker(this.server.timing.tickTime, this.server.id, now, this.server.clock.now());
     for (const [id, timeout] of this.server.tree.sessions) tracker.addSession(id, timeout, now);
     this.tracker = tracker;
     this.touched.clear();
@@ -259,9 +259,9 @@ export class SessionManager {
     const kind = txn.body.kind;
     if (kind === 'createSession') {
       if (this.tracker !== null) {
-        const now = this.server.clock.now();
+        const now = this.server.clock.elapsed();
         // An empty tracker starts afresh, so its buckets never lag far behind the clock.
-        if (this.tracker.size === 0 && this.reaper === undefined) this.tracker = new SessionTracker(this.server.timing.tickTime, this.server.id, now);
+        if (this.tracker.size === 0 && this.reaper === undefined) this.tracker = new SessionTracker(this.server.timing.tickTime, this.server.id, now, this.server.clock.now());
         this.tracker.addSession(txn.header.sessionId, (txn.body as { timeout: number }).timeout, now);
         this.scheduleReaper();
       }
@@ -276,7 +276,7 @@ export class SessionManager {
     const tracker = this.tracker;
     if (tracker === null || this.reaper !== undefined || tracker.size === 0) return;
     const clock = this.server.clock;
-    const delay = Math.max(0, tracker.nextExpiration() - clock.now());
+    const delay = Math.max(0, tracker.nextExpiration() - clock.elapsed());
     this.reaper = clock.setTimeout(() => this.reap(), delay);
   }
 
@@ -284,7 +284,7 @@ export class SessionManager {
     this.reaper = undefined;
     const tracker = this.tracker;
     if (tracker === null) return;
-    const expired = tracker.takeExpired(this.server.clock.now());
+    const expired = tracker.takeExpired(this.server.clock.elapsed());
     if (expired.length > 0) this.round++; // callers re-touch and learn the sessions are closing
     for (const session of expired) {
       this.expiredCount++;

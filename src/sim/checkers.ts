@@ -14,8 +14,9 @@
  * | `epochs`           | durable acceptedEpoch / currentEpoch never go down |
  * | `liveness`         | after every fault is healed, the ensemble converges (one leader, all serving, equal digests) in bounded virtual time |
  * | `exception`        | nothing threw (an `invariant` failing inside a server is a bug) |
- * | `ephemerals`       | after healing, no replica holds an ephemeral node created before its session's closeSession was applied |
- * | `watches`          | hook for client sessions (not checked yet: the server-level workload registers no watches) |
+ * | `ephemerals`       | after healing, no replica holds an ephemeral node created before its session's closeSession was applied; with client sessions, no replica holds an ephemeral of a session that is not live (closed or expired), and once every client is closed or dead, every session expires and no ephemeral is left |
+ * | `watches`          | watch events delivered exactly once per registration and in order (connections.ts at the server, watch-checker.ts at the client) |
+ * | `mutual-exclusion`, `fencing`, `recipe-liveness` | the recipes' guarantees (recipe-checkers.ts) |
  *
  * How the committed history is reconstructed without trusting any one replica: when a
  * replica applies zxid z right after zxid p (its previous applied zxid in this run of
@@ -27,6 +28,8 @@
 import type { Txn } from '../protocol/txn.js';
 import type { ServerId } from '../protocol/peer.js';
 import type { QuorumServer } from '../server/quorum-server.js';
+import { CONTAINER_EPHEMERAL_OWNER, TTL_EPHEMERAL_OWNER_MARK } from '../protocol/constants.js';
+import { isClientSessionId } from '../server/sessions.js';
 import type { ApplyResult } from '../tree/data-tree.js';
 import { checkHistory, type CheckOptions, type CheckResult } from './linearizability.js';
 import type { History } from './history.js';
@@ -44,7 +47,10 @@ export type CheckerName =
   | 'liveness'
   | 'exception'
   | 'ephemerals'
-  | 'watches';
+  | 'watches'
+  | 'mutual-exclusion'
+  | 'fencing'
+  | 'recipe-liveness';
 
 /** One failed check. */
 export interface CheckFailure {
@@ -147,7 +153,8 @@ export class ReplicaMonitor {
   private onApplied(id: ServerId, state: ReplicaState, txn: Txn, result: ApplyResult): void {
     this.appliedCount++;
     const zxid = txn.header.zxid;
-    const key = `${txn.header.sessionId}:${txn.header.cxid}`;
+    // cxid 0 is no client request: a session's createSession and its expiry share it.
+    const key = txn.header.cxid === 0 ? `${txn.header.sessionId}:0:${txn.body.kind}` : `${txn.header.sessionId}:${txn.header.cxid}`;
     const identity = `${key}|${txn.body.kind}`;
     const prev = state.prev;
     if (prev !== null && zxid <= prev) {
@@ -181,16 +188,21 @@ export class ReplicaMonitor {
    * created after the close.)
    */
   checkEphemerals(servers: readonly QuorumServer[]): void {
-    if (this.closedAt.size === 0) return;
     for (const server of servers) {
       if (!server.running) continue;
       const tree = server.tree;
       for (const path of tree.paths()) {
         const stat = tree.stat(path);
         if (stat === undefined || stat.ephemeralOwner === 0n) continue;
-        const closed = this.closedAt.get(stat.ephemeralOwner);
-        if (closed !== undefined && stat.czxid < closed) {
-          this.fail('ephemerals', `server ${server.self} still has ephemeral ${path} (created at ${shortZxid(stat.czxid)}) of session ${stat.ephemeralOwner}, closed at ${shortZxid(closed)}`);
+        const owner = stat.ephemeralOwner;
+        const closed = this.closedAt.get(owner);
+        const client = isSessionOwner(owner);
+        // A session tracker refuses a closed session's later creates; without one (the
+        // server-level workload) only the nodes created before the close must go.
+        if (closed !== undefined && (client || stat.czxid < closed)) {
+          this.fail('ephemerals', `server ${server.self} still has ephemeral ${path} (created at ${shortZxid(stat.czxid)}) of session ${hexId(owner)}, closed at ${shortZxid(closed)}`);
+        } else if (client && !tree.sessions.has(owner)) {
+          this.fail('ephemerals', `server ${server.self} has ephemeral ${path} (created at ${shortZxid(stat.czxid)}) of session ${hexId(owner)}, which is not live`);
         }
       }
     }
@@ -243,12 +255,38 @@ export function checkLinearizability(history: History, options: CheckOptions = {
 }
 
 /**
- * Hook for the checks that need client sessions: `watches` (every watch event delivered
- * once and in order, no event missed across reconnects) and the session-expiry half of
- * `ephemerals`. The server-level workload registers no watches and has no session
- * tracker, so this returns nothing until session-level clients plug into the workload
- * (`Workload.addClient`) and record the events they receive.
+ * The session half of `ephemerals` once every client session was closed or its client
+ * is gone (run after waiting for expiry): no replica still tracks a client session or
+ * holds a client session's ephemeral.
  */
-export function sessionChecks(): CheckFailure[] {
-  return [];
+export function checkSessionsGone(servers: readonly QuorumServer[]): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  for (const server of servers) {
+    if (!server.running) continue;
+    const tree = server.tree;
+    const live = [...tree.sessions.keys()].filter(isClientSessionId);
+    if (live.length > 0) {
+      failures.push({ checker: 'ephemerals', message: `server ${server.self} still tracks session(s) ${live.slice(0, 3).map(hexId).join(', ')} after every client closed or died and their timeouts passed` });
+    }
+    for (const path of tree.paths()) {
+      const owner = tree.stat(path)?.ephemeralOwner ?? 0n;
+      if (isSessionOwner(owner)) {
+        failures.push({ checker: 'ephemerals', message: `server ${server.self} still holds ephemeral ${path} of session ${hexId(owner)} after every session ended` });
+        break;
+      }
+    }
+    if (failures.length >= 3) break;
+  }
+  return failures;
+}
+
+/** True for an ephemeral owner that is a client session (not a container or TTL mark). */
+function isSessionOwner(owner: bigint): boolean {
+  if (owner === 0n || owner === CONTAINER_EPHEMERAL_OWNER) return false;
+  if ((owner & TTL_EPHEMERAL_OWNER_MARK) === TTL_EPHEMERAL_OWNER_MARK) return false;
+  return isClientSessionId(owner);
+}
+
+function hexId(id: bigint): string {
+  return `0x${BigInt.asUintN(64, id).toString(16)}`;
 }

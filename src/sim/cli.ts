@@ -11,8 +11,12 @@
  *   --servers 3|5      voting servers (default 3)
  *   --observers M      observers (default: drawn per seed, 0 or 1)
  *   --faults PROFILE   none | light | heavy | network | crash | mixed (default) | chaos
- *                      (chaos = heavy + duplicated batches, which TCP never produces)
+ *                      (chaos = heavy + batches duplicated on the wire, which the
+ *                      network discards as TCP does)
  *   --ops K            client operations per seed (default 200)
+ *   --workload KIND    server | clients | recipes | mixed (default): server-level clients,
+ *                      session-level ZooKeeperClients with watches, lock/election recipes,
+ *                      or a per-seed mix of all three
  *   --trace            print the event log of each seed run (use with --seed)
  *   --trace-network    include every network delivery in the trace
  *   --jobs J           worker threads (default: available cores; 1 runs in-process)
@@ -21,7 +25,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FAULT_PROFILES, type FaultProfile } from './faults-plan.js';
-import { runSeed, type SeedResult, type SimOptions } from './simulator.js';
+import { DEFAULT_WORKLOAD, WORKLOAD_KINDS, runSeed, type SeedResult, type SimOptions, type WorkloadKind } from './simulator.js';
 
 interface CliOptions {
   from: number;
@@ -48,7 +52,7 @@ interface Summary {
 
 function usage(message: string): never {
   console.error(`sim: ${message}`);
-  console.error('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--servers 3|5] [--observers M] [--faults PROFILE] [--ops K] [--trace] [--jobs J]');
+  console.error('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--servers 3|5] [--observers M] [--faults PROFILE] [--ops K] [--workload KIND] [--trace] [--jobs J]');
   process.exit(2);
 }
 
@@ -98,6 +102,13 @@ function parse(argv: readonly string[]): CliOptions {
         options.replayFlags.push(flag, String(n));
         break;
       }
+      case '--workload': {
+        const w = argv[++i] as WorkloadKind;
+        if (!WORKLOAD_KINDS.includes(w)) usage(`--workload must be one of ${WORKLOAD_KINDS.join(', ')}`);
+        options.sim.workload = w;
+        if (w !== DEFAULT_WORKLOAD) options.replayFlags.push(flag, w);
+        break;
+      }
       case '--trace':
         options.trace = true;
         break;
@@ -124,7 +135,7 @@ function summarize(result: SeedResult): Summary {
   return {
     seed: result.seed,
     ok: result.ok,
-    profile: result.plan.profile,
+    profile: `${result.plan.profile}, ${result.composition.kind}`,
     failures: result.failures.map((f) => ({ checker: f.checker, message: f.message })),
     operations: result.stats.operations,
     inconclusive: result.stats.linearizability === 'unknown',
@@ -133,8 +144,8 @@ function summarize(result: SeedResult): Summary {
   };
 }
 
-function runOne(seed: number, sim: SimOptions, trace: boolean): Summary {
-  const result = runSeed(seed, trace ? { ...sim, trace: true } : sim);
+async function runOne(seed: number, sim: SimOptions, trace: boolean): Promise<Summary> {
+  const result = await runSeed(seed, trace ? { ...sim, trace: true } : sim);
   if (trace) for (const line of result.trace) console.log(line);
   return summarize(result);
 }
@@ -164,7 +175,7 @@ async function main(): Promise<void> {
   };
 
   if (options.jobs <= 1) {
-    for (let seed = options.from; seed < options.from + options.seeds; seed++) report(runOne(seed, options.sim, options.trace));
+    for (let seed = options.from; seed < options.from + options.seeds; seed++) report(await runOne(seed, options.sim, options.trace));
   } else {
     await runInWorkers(options, report);
   }
@@ -230,5 +241,7 @@ if (isMainThread) {
   void main();
 } else {
   const { sim } = workerData as { sim: SimOptions };
-  parentPort!.on('message', (seed: number) => parentPort!.postMessage(runOne(seed, sim, false)));
+  parentPort!.on('message', (seed: number) => {
+    void runOne(seed, sim, false).then((summary) => parentPort!.postMessage(summary));
+  });
 }

@@ -5,18 +5,25 @@
  * - each server has its own view of the clock (`VirtualClock.skewed`), so the nemesis
  *   can jump one server's wall clock while timers stay on the shared queue;
  * - each server's storage is a `TrapStorage` over a `MemoryStorage` (crash points);
- * - test-only hooks (`wrapStorage`, `membershipOf`) to build deliberately broken
- *   variants outside the shipped code path.
+ * - test-only hooks (`wrapStorage`, `membershipOf`, `clientService`) to build
+ *   deliberately broken variants outside the shipped code path;
+ * - for session-level workloads, each server's `ClientService` (sessions, watches, the
+ *   request pipeline the in-process channel talks to), with an observer told before and
+ *   after the service handles each applied transaction (so the watch checker knows which
+ *   transaction caused each notification).
  */
 import type { ServerId } from '../protocol/peer.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { IN_PROCESS_ELECTION_TIMING } from '../server/ensemble.js';
+import { ClientService, type ClientServiceOptions } from '../server/client-service.js';
 import { QuorumServer } from '../server/quorum-server.js';
+import type { Txn } from '../protocol/txn.js';
+import type { ApplyResult } from '../tree/data-tree.js';
 import type { Membership } from '../machines/quorum.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { Storage } from '../storage/types.js';
-import { InProcessNetwork } from '../transport/inproc.js';
+import { InProcessNetwork, type Delivery } from '../transport/inproc.js';
 import { TrapStorage, type StorageTrap } from './trap-storage.js';
 import type { VirtualClock } from './virtual-clock.js';
 
@@ -29,6 +36,8 @@ export interface SimClusterOptions {
   random: Random;
   /** Record network deliveries in `network.trace`. */
   traceNetwork?: boolean;
+  /** What link faults may do to a live connection (default `at-most-once`: TCP never duplicates). */
+  delivery?: Delivery;
   /** Storage write latency in ms, by server index (0-based). */
   storageLatency?: readonly number[];
   /** In-memory history for DIFF. */
@@ -43,6 +52,20 @@ export interface SimClusterOptions {
   onTrap?: (id: ServerId, trap: StorageTrap) => void;
   /** A safety violation seen by a storage wrapper. */
   onViolation?: (id: ServerId, message: string) => void;
+  /** Give every server a `ClientService` with these options (session-level workloads). */
+  clientServices?: ClientServiceOptions;
+  /** Told around each service's handling of an applied transaction. */
+  serviceObserver?: ServiceObserver;
+  /** Test-only: alter each server's client service once built (e.g. swap its watch registry). */
+  clientService?: (id: ServerId, service: ClientService) => void;
+}
+
+/** Hooks around a `ClientService`'s handling of each applied transaction. */
+export interface ServiceObserver {
+  /** Before the service fires the transaction's watches. */
+  applying(id: ServerId, txn: Txn, result: ApplyResult): void;
+  /** After it did. */
+  applied(id: ServerId, txn: Txn, result: ApplyResult): void;
 }
 
 /** The servers of one simulated run, with their storages and clock skews. */
@@ -54,6 +77,8 @@ export class SimCluster {
   readonly traps = new Map<ServerId, TrapStorage>();
   /** Each server's memory storage (innermost). */
   readonly memories = new Map<ServerId, MemoryStorage>();
+  /** Each server's client pipeline (only with `clientServices`). */
+  readonly services = new Map<ServerId, ClientService>();
   private readonly skews = new Map<ServerId, number>();
   private readonly byId = new Map<ServerId, QuorumServer>();
 
@@ -62,7 +87,7 @@ export class SimCluster {
     const voters = Array.from({ length: options.voters }, (_, i) => i + 1);
     const observers = Array.from({ length: options.observers }, (_, i) => options.voters + i + 1);
     this.membership = { voters, observers };
-    this.network = new InProcessNetwork({ clock, random: random.fork('network'), trace: options.traceNetwork ?? false });
+    this.network = new InProcessNetwork({ clock, random: random.fork('network'), trace: options.traceNetwork ?? false, delivery: options.delivery ?? 'at-most-once' });
     [...voters, ...observers].forEach((id, index) => {
       this.skews.set(id, 0);
       const memory = new MemoryStorage({ clock, latency: options.storageLatency?.[index] ?? 0 });
@@ -90,6 +115,15 @@ export class SimCluster {
       });
       this.servers.push(server);
       this.byId.set(id, server);
+      if (options.clientServices !== undefined) {
+        const observer = options.serviceObserver;
+        // Listener order is the point: before the service's own 'applied' listener, then after it.
+        if (observer) server.on('applied', (txn, result) => observer.applying(id, txn, result));
+        const service = new ClientService(server, options.clientServices);
+        if (observer) server.on('applied', (txn, result) => observer.applied(id, txn, result));
+        options.clientService?.(id, service);
+        this.services.set(id, service);
+      }
     });
   }
 

@@ -13,8 +13,11 @@ export const FAULT_PROFILES = ['none', 'light', 'heavy', 'network', 'crash', 'mi
 
 /**
  * A fault profile name. `mixed` (the default) draws one of none/light/network/crash/heavy
- * per seed; `chaos` is `heavy` plus duplicated batches, which TCP never produces (it
- * breaks a transport guarantee the protocol, like ZooKeeper's, relies on).
+ * per seed; `chaos` is `heavy` plus batches duplicated on the wire. TCP never hands a
+ * duplicate to the application, and ZAB (like ZooKeeper) relies on that: a learner's
+ * forwarded REQUEST carries nothing a leader could deduplicate it by. So the
+ * simulator's network delivers at most once per connection (`atMostOnce`, TCP's
+ * sequence numbers), and `chaos` checks that the duplicates are discarded there.
  */
 export type FaultProfile = (typeof FAULT_PROFILES)[number];
 
@@ -194,7 +197,7 @@ export function drawFaultPlan(random: Random, profileName: FaultProfile, shape: 
     case 'heavy':
     case 'chaos':
       plan.drop = maybe(random, 0.6, 0.3);
-      // TCP never duplicates, and ZooKeeper relies on it: only `chaos` duplicates batches.
+      // Duplicates on the wire, discarded by the at-most-once delivery as TCP would: only `chaos`.
       plan.duplicate = profile === 'chaos' ? maybe(random, 0.7, 0.05) : 0;
       plan.delay = maybe(random, 0.7, 0.3);
       plan.reorder = maybe(random, 0.5, 0.05);
@@ -219,4 +222,41 @@ export function describePlan(plan: FaultPlan): string {
     `reorder ${pct(plan.reorder)}; nemesis every ~${Math.round(plan.meanIntervalMs)}ms: ${actions.join(',') || '-'}; ` +
     `maxDown ${plan.maxDown}; storage latency [${plan.storageLatency.join(',')}]ms`
   );
+}
+
+/**
+ * Client faults of one seed (session-level workloads only; drawn from their own stream,
+ * so server-level seeds keep their plans): a client cut off from every server for a
+ * while (shorter than its session timeout: it reconnects with the same session; longer:
+ * the session expires and the client learns it on reconnecting), and client crashes (the
+ * process dies without closing its session, which the leader expires).
+ */
+export interface ClientFaultPlan {
+  /** Mean virtual ms between client faults (0: none). */
+  meanIntervalMs: number;
+  /** Relative weights of a cut and a crash. */
+  cut: number;
+  crash: number;
+  /** A cut lasts this many ms (uniform), drawn against the client's session timeout. */
+  cutMs: readonly [number, number];
+  /** Crashes at most (then only cuts). */
+  maxCrashes: number;
+}
+
+/** Draw the client faults for a fault profile (`none` has none). */
+export function drawClientFaultPlan(random: Random, profile: Exclude<FaultProfile, 'mixed'>, sessionTimeoutMs: number): ClientFaultPlan {
+  if (profile === 'none' || random.chance(0.2)) return { meanIntervalMs: 0, cut: 0, crash: 0, cutMs: [0, 0], maxCrashes: 0 };
+  return {
+    meanIntervalMs: between(random, 300, 3_000),
+    cut: random.chance(0.8) ? between(random, 0.1, 1) : 0,
+    crash: random.chance(0.6) ? between(random, 0.05, 0.4) : 0,
+    cutMs: [50, Math.round(sessionTimeoutMs * (0.5 + random.next() * 1.5))],
+    maxCrashes: 1 + random.int(4),
+  };
+}
+
+/** A one-line summary of a client fault plan. */
+export function describeClientPlan(plan: ClientFaultPlan): string {
+  if (plan.meanIntervalMs === 0) return 'no client faults';
+  return `client faults every ~${Math.round(plan.meanIntervalMs)}ms: cut ${plan.cut.toFixed(2)} (${plan.cutMs[0]}..${plan.cutMs[1]}ms), crash ${plan.crash.toFixed(2)}`;
 }

@@ -218,6 +218,20 @@ export class PendingOperation<O extends HistoryOp = HistoryOp> {
     this.finish({ status: 'unknown' }, false);
   }
 
+  /**
+   * The request never left the client (it failed while queued for a connection): it
+   * cannot have taken effect, so it is left out of the history.
+   */
+  discard(): void {
+    this.finish({ status: 'unknown' }, false);
+    this.recorder.discarded.add(this.id);
+  }
+
+  /** The logical time of the invocation. */
+  get invokeTime(): number {
+    return this.record.invoke;
+  }
+
   /** True once ok/fail/unknown was called. */
   get settled(): boolean {
     return this.done;
@@ -265,9 +279,14 @@ export class HistoryRecorder {
     return this.records.length;
   }
 
-  /** A snapshot of the history (pending operations appear as `unknown`). */
+  /** Ids of operations `discard`ed. @internal */
+  readonly discarded = new Set<number>();
+
+  /** A snapshot of the history (pending operations appear as `unknown`; discarded ones are left out). */
   history(): Operation[] {
-    return this.records.map((r) => ({ ...r }));
+    const out: Operation[] = [];
+    for (const r of this.records) if (!this.discarded.has(r.id)) out.push({ ...r });
+    return out;
   }
 }
 

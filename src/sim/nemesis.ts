@@ -9,7 +9,7 @@ import type { ServerId } from '../protocol/peer.js';
 import type { TimerHandle } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { SimCluster } from './cluster.js';
-import { NEMESIS_ACTIONS, type FaultPlan, type NemesisAction } from './faults-plan.js';
+import { NEMESIS_ACTIONS, type ClientFaultPlan, type FaultPlan, type NemesisAction } from './faults-plan.js';
 import { PERSIST_STEPS, type PersistStep, type StorageTrap } from './trap-storage.js';
 import type { SimTrace } from './trace.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -308,5 +308,80 @@ export class Nemesis {
       [out[i], out[j]] = [out[j]!, out[i]!];
     }
     return out;
+  }
+}
+
+/** A client the client nemesis can break. */
+export interface ClientFaultTarget {
+  readonly name: string;
+  /** Cut the client off from every server for `ms` (then its connections are reset). */
+  cut(ms: number): void;
+  /** The client process dies without closing its session. */
+  crash(): void;
+}
+
+/** Counters of the client nemesis. */
+export interface ClientNemesisStats {
+  cuts: number;
+  crashes: number;
+}
+
+/**
+ * Carries out a `ClientFaultPlan` on the session-level clients: at random intervals it
+ * cuts a client off or crashes it. `stop()` ends the faults (cuts heal by themselves;
+ * crashed clients stay dead: their sessions expire).
+ */
+export class ClientNemesis {
+  readonly stats: ClientNemesisStats = { cuts: 0, crashes: 0 };
+  private running = false;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly plan: ClientFaultPlan,
+    private readonly targets: () => ClientFaultTarget[],
+    private readonly random: Random,
+    private readonly clock: VirtualClock,
+    private readonly trace: SimTrace,
+  ) {}
+
+  start(): void {
+    if (this.plan.meanIntervalMs <= 0 || this.plan.cut + this.plan.crash <= 0) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const delay = Math.max(1, Math.round(this.random.next() * 2 * this.plan.meanIntervalMs));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.running) return;
+      this.step();
+      this.schedule();
+    }, delay);
+  }
+
+  private step(): void {
+    const targets = this.targets();
+    if (targets.length === 0) return;
+    const target = targets[this.random.int(targets.length)]!;
+    const plan = this.plan;
+    const crash = this.stats.crashes < plan.maxCrashes ? plan.crash : 0;
+    if (plan.cut + crash <= 0) return;
+    if (this.random.next() * (plan.cut + crash) < plan.cut) {
+      const ms = plan.cutMs[0] + this.random.int(plan.cutMs[1] - plan.cutMs[0] + 1);
+      this.stats.cuts++;
+      if (this.trace.enabled) this.trace.log('nem', `cut client ${target.name} off for ${ms} ms`);
+      target.cut(ms);
+    } else {
+      this.stats.crashes++;
+      if (this.trace.enabled) this.trace.log('nem', `crash client ${target.name}`);
+      target.crash();
+    }
   }
 }

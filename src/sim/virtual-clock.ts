@@ -33,6 +33,11 @@ export class VirtualClock implements Clock {
     return this.current;
   }
 
+  /** Virtual time never jumps: the same as `now()`. */
+  elapsed(): number {
+    return this.current;
+  }
+
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: Timer = { deadline: this.current + Math.max(0, ms), seq: this.seq++, fn };
     this.push(timer);
@@ -115,6 +120,7 @@ export class VirtualClock implements Clock {
   skewed(skew: () => number): Clock {
     return {
       now: () => this.current + skew(),
+      elapsed: () => this.current, // a wall-clock jump leaves the monotonic clock alone
       setTimeout: (fn, ms) => this.setTimeout(fn, ms),
       clearTimeout: (handle) => this.clearTimeout(handle),
       defer: (fn) => this.defer(fn),

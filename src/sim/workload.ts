@@ -1,9 +1,10 @@
 /**
- * The simulated clients and what they do. Each client is a session that talks to one
- * server at a time through `QuorumServer.write/sync/read` (the server-level request API;
- * client-level workloads with real sessions, watches and recipes plug in later as other
- * `SimClient` kinds), one request at a time, and records every operation in the
- * `HistoryRecorder` as invoke → ok / fail / unknown.
+ * The simulated clients and what they do. Each server-level client is a session that
+ * talks to one server at a time through `QuorumServer.write/sync/read` (the server-level
+ * request API), one request at a time, and records every operation in the
+ * `HistoryRecorder` as invoke → ok / fail / unknown. Session-level clients (real
+ * `ZooKeeperClient`s, session-client.ts) plug in through `Workload.addClient`, draw
+ * their operations from the same `OpGenerator` and record into the same history.
  *
  * What a client models of a real ZooKeeper client:
  * - a connection to one server, which it only opens to a server that serves and has
@@ -39,6 +40,8 @@ import {
   type PendingOperation,
 } from './history.js';
 import type { SimCluster } from './cluster.js';
+import type { Txn } from '../protocol/txn.js';
+import type { SessionLedger } from './session-client.js';
 import { shortZxid, type SimTrace } from './trace.js';
 import type { VirtualClock } from './virtual-clock.js';
 
@@ -128,6 +131,8 @@ export interface WorkloadContext {
   /** Writes issued, by `session:cxid`, so an applied transaction can be matched to its op. */
   readonly issued: Map<string, { id: number; op: HistoryOp }>;
   readonly parents: string[];
+  /** Clients may create CONTAINER nodes (false when a container reaper runs: its deletes are not in the history). */
+  readonly containers: boolean;
   /** Sequential nodes clients have learned of (bounded). */
   readonly known: string[];
   nextClient: number;
@@ -158,12 +163,9 @@ class SimClient implements WorkloadClient {
   private lastZxid = 0;
   private cxid = 0;
   private token = 0;
-  private dataCounter = 0;
-  private readonly versions = new Map<string, number>();
-  /** The path the last generated op chose (versions are drawn for it). */
-  private lastPath = '/';
   private readonly random: Random;
   private readonly ctx: WorkloadContext;
+  private readonly gen: OpGenerator;
   /** Scripted clients run these operations, then stop. */
   private readonly script: HistoryOp[] | null;
 
@@ -173,6 +175,7 @@ class SimClient implements WorkloadClient {
     this.script = script;
     this.number = ctx.nextClient++;
     this.sessionId = SESSION_BASE + BigInt(this.number);
+    this.gen = new OpGenerator(random, ctx, () => this.number, ctx.containers);
   }
 
   get name(): string {
@@ -207,7 +210,7 @@ class SimClient implements WorkloadClient {
     }
     ctx.invoked++;
     if (this.random.chance(ctx.options.closeSession)) this.issue({ type: 'closeSession' });
-    else this.issue(this.generate());
+    else this.issue(this.gen.next());
   }
 
   /** Connect to a serving server that has seen our last zxid; else retry later. */
@@ -289,18 +292,18 @@ class SimClient implements WorkloadClient {
       case 'getData': {
         const node = tree.getData(path);
         if (node === undefined) return { status: 'fail', code: ErrorCode.NoNode };
-        this.versions.set(path, node.stat.version);
+        this.gen.versions.set(path, node.stat.version);
         return { status: 'ok', result: { data: node.data === null ? '' : decoder.decode(node.data), version: node.stat.version } };
       }
       case 'exists': {
         const stat = tree.stat(path);
-        if (stat !== undefined) this.versions.set(path, stat.version);
+        if (stat !== undefined) this.gen.versions.set(path, stat.version);
         return { status: 'ok', result: stat === undefined ? null : stat.version };
       }
       default: {
         const children = tree.getChildren(path);
         if (children === undefined) return { status: 'fail', code: ErrorCode.NoNode };
-        for (const c of children) if (c.startsWith('s-')) this.learn(`${path}/${c}`);
+        for (const c of children) if (c.startsWith('s-')) this.gen.learn(`${path}/${c}`);
         return { status: 'ok', result: [...children] };
       }
     }
@@ -321,13 +324,62 @@ class SimClient implements WorkloadClient {
       const server = this.server === null ? '' : ` @s${this.server.self}`;
       ctx.trace.log(this.name, `${outcome.status} #${pending.id} ${why ?? formatOutcome(op, outcome)}${server}`);
     }
-    if (outcome.status === 'ok') this.remember(op, outcome.result);
+    if (outcome.status === 'ok') this.gen.remember(op, outcome.result);
     if (outcome.status === 'unknown') this.server = null; // connection lost: reconnect elsewhere
     if (op.type === 'closeSession') this.renew('session closed');
     this.later(this.random.int(ctx.options.thinkMaxMs + 1));
   }
 
-  private remember(op: HistoryOp, result: unknown): void {
+  /** The session ended: go on as a new session (a new client of the history). */
+  private renew(why: string): void {
+    const ctx = this.ctx;
+    const old = this.name;
+    this.number = ctx.nextClient++;
+    this.sessionId = SESSION_BASE + BigInt(this.number);
+    this.cxid = 0;
+    this.gen.versions.clear();
+    if (ctx.trace.enabled) ctx.trace.log(old, `${why}; continues as ${this.name}`);
+  }
+
+  private seen(zxid: number): void {
+    if (zxid > this.lastZxid) this.lastZxid = zxid;
+  }
+
+}
+
+/**
+ * Draws a client's operations on the shared key space (used by every client kind, so
+ * they conflict with each other): creates of every mode, setData and delete with and
+ * without versions (known versions are remembered from results), reads, multi, sync.
+ */
+export class OpGenerator {
+  /** Data versions this client has seen, by path. */
+  readonly versions = new Map<string, number>();
+  /** The path the last generated op chose (versions are drawn for it). */
+  private lastPath = '/';
+  private dataCounter = 0;
+
+  /**
+   * @param random the client's stream
+   * @param ctx the shared key space
+   * @param number the history client number, for data values
+   * @param containers draw CONTAINER creates (else they become PERSISTENT: a container
+   *   reaper's deletes would not be in the history)
+   */
+  constructor(
+    private readonly random: Random,
+    private readonly ctx: WorkloadContext,
+    private readonly number: () => number,
+    private readonly containers = true,
+  ) {}
+
+  /** The next operation, by the workload's mix. */
+  next(): HistoryOp {
+    return this.generate();
+  }
+
+  /** Learn from an ok result (created sequential names, new versions). */
+  remember(op: HistoryOp, result: unknown): void {
     if (op.type === 'create' && typeof result === 'string' && result !== op.path) this.learn(result);
     if (op.type === 'setData' && typeof result === 'number') this.versions.set(op.path, result);
     if (op.type === 'multi') {
@@ -339,29 +391,12 @@ class SimClient implements WorkloadClient {
     }
   }
 
-  private learn(path: string): void {
+  learn(path: string): void {
     const known = this.ctx.known;
     if (known.includes(path)) return;
     known.push(path);
     if (known.length > 24) known.shift();
   }
-
-  /** The session ended: go on as a new session (a new client of the history). */
-  private renew(why: string): void {
-    const ctx = this.ctx;
-    const old = this.name;
-    this.number = ctx.nextClient++;
-    this.sessionId = SESSION_BASE + BigInt(this.number);
-    this.cxid = 0;
-    this.versions.clear();
-    if (ctx.trace.enabled) ctx.trace.log(old, `${why}; continues as ${this.name}`);
-  }
-
-  private seen(zxid: number): void {
-    if (zxid > this.lastZxid) this.lastZxid = zxid;
-  }
-
-  // ------------------------------------------------------------------ generation
 
   private generate(): HistoryOp {
     const r = this.random;
@@ -425,7 +460,9 @@ class SimClient implements WorkloadClient {
             ? CreateMode.PERSISTENT_SEQUENTIAL
             : r < 0.9
               ? CreateMode.EPHEMERAL_SEQUENTIAL
-              : CreateMode.CONTAINER;
+              : this.containers
+                ? CreateMode.CONTAINER
+                : CreateMode.PERSISTENT;
     const sequential = mode === CreateMode.PERSISTENT_SEQUENTIAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL;
     const path = sequential ? `${this.parent()}/s-` : this.random.chance(0.3) ? this.parent() : this.fixedChild();
     return { type: 'create', path, data: this.data(), mode };
@@ -457,7 +494,7 @@ class SimClient implements WorkloadClient {
   }
 
   private data(): string {
-    return `${this.number}.${++this.dataCounter}`;
+    return `${this.number()}.${++this.dataCounter}`;
   }
 }
 
@@ -534,6 +571,10 @@ export interface WorkloadDeps {
   clock: VirtualClock;
   random: Random;
   trace: SimTrace;
+  /** Clients may create containers (default true; false when a container reaper runs). */
+  containers?: boolean;
+  /** The sessions of session-level clients (for the expiries the history must contain). */
+  ledger?: SessionLedger;
 }
 
 /** The clients of one run: start them, wait for `finished`, then run `finalReads`. */
@@ -561,6 +602,7 @@ export class Workload {
       acknowledged: this.acknowledged,
       issued: new Map(),
       parents,
+      containers: deps.containers ?? true,
       known: [],
       nextClient: 1,
       invoked: 0,
@@ -568,7 +610,12 @@ export class Workload {
       onIdle: () => {},
     };
     this.ctx = ctx;
-    for (const server of deps.cluster.servers) server.on('applied', (txn, result) => this.onApplied(txn.header.sessionId, txn.header.cxid, result));
+    for (const server of deps.cluster.servers) server.on('applied', (txn, result) => this.onApplied(txn, result));
+  }
+
+  /** The shared context (for client kinds added with `addClient`). */
+  get context(): WorkloadContext {
+    return this.ctx;
   }
 
   /**
@@ -576,14 +623,22 @@ export class Workload {
    * logical time of the history): if the client never learns the outcome, the history
    * can still say that the write took effect, with which result, before this point.
    */
-  private onApplied(sessionId: bigint, cxid: number, result: ApplyResult): void {
+  private onApplied(txn: Txn, result: ApplyResult): void {
+    const { sessionId, cxid } = txn.header;
     if (sessionId < SESSION_BASE) return;
+    if (cxid === 0 && txn.body.kind === 'closeSession' && !this.expiries.has(sessionId)) {
+      // A session the leader expired (no client request): the history needs its close.
+      this.expiries.set(sessionId, this.recorder.tick());
+    }
     const key = `${sessionId}:${cxid}`;
     if (this.effects.has(key)) return;
     const issued = this.ctx.issued.get(key);
     if (issued === undefined) return;
     this.effects.set(key, { outcome: writeOutcome(issued.op, result), time: this.recorder.tick(), zxid: result.zxid });
   }
+
+  /** First-apply times of the closeSession of each session the leader expired. */
+  private readonly expiries = new Map<bigint, number>();
 
   /** What each workload write did when first applied (see `onApplied`). */
   private readonly effects = new Map<string, { outcome: Outcome<unknown>; time: number; zxid: number }>();
@@ -618,6 +673,17 @@ export class Workload {
       if (ownedBySession(o.op)) out.push({ ...o, outcome, complete: this.endTime });
       else out.push({ ...o, client: GHOST_CLIENT_BASE + o.id, outcome, complete: Math.max(effect.time, o.invoke) });
     }
+    // Sessions the leader expired (their client crashed, was cut off, or lost its close):
+    // the expiry deleted their ephemerals, so it is a closeSession of theirs, committed
+    // no earlier than their last completed write and first applied at `time`.
+    let nextId = this.recorder.size;
+    for (const record of this.deps.ledger?.sessions ?? []) {
+      if (!record.ephemeral || record.sessionId === 0n) continue;
+      const time = this.expiries.get(record.sessionId);
+      if (time === undefined) continue;
+      const invoke = Math.min(record.lastWriteInvoke, time);
+      out.push({ id: nextId++, client: record.number, op: { type: 'closeSession' }, invoke, complete: time, outcome: { status: 'ok', result: null } });
+    }
     return out;
   }
 
@@ -639,9 +705,9 @@ export class Workload {
     return { applied, dropped };
   }
 
-  /** Start `options.clients` server-level clients. */
-  start(): void {
-    for (let i = 0; i < this.options.clients; i++) this.addClient((ctx, random) => new SimClient(ctx, random));
+  /** Start `clients` server-level clients (default `options.clients`). */
+  start(clients = this.options.clients): void {
+    for (let i = 0; i < clients; i++) this.addClient((ctx, random) => new SimClient(ctx, random));
   }
 
   /** Add and start a client of any kind (the plug-in point for session-level clients). */
@@ -659,6 +725,7 @@ export class Workload {
 
   /** True once every operation was invoked and every client is idle. */
   get finished(): boolean {
+    if (this.clients.length === 0) return true; // no clients (a recipes-only run): nothing to do
     if (this.ctx.invoked < this.options.ops && !this.ctx.stopped) return false;
     return this.clients.every((c) => !c.busy && !c.waiting);
   }

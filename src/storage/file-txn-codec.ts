@@ -41,6 +41,7 @@ const TAG_ERROR = 6;
 const TAG_MULTI = 7;
 const TAG_CREATE_SESSION = 8;
 const TAG_CLOSE_SESSION = 9;
+const TAG_RECONFIG = 10;
 const TAG_GENERIC = 0xff;
 
 
@@ -210,6 +211,8 @@ function explicitOk(body: TxnBody, top: boolean): boolean {
       if (!top || !Array.isArray(body.paths)) return false;
       for (const p of body.paths) if (typeof p !== 'string') return false;
       return true;
+    case 'reconfig':
+      return top && body.data instanceof Uint8Array;
     default:
       return false;
   }
@@ -243,6 +246,7 @@ const TAGS: Record<TxnBody['kind'], number> = {
   multi: TAG_MULTI,
   createSession: TAG_CREATE_SESSION,
   closeSession: TAG_CLOSE_SESSION,
+  reconfig: TAG_RECONFIG,
 };
 
 /** Write a body without its tag. */
@@ -288,6 +292,9 @@ function writeBody(w: ByteWriter, body: TxnBody): void {
     case 'closeSession':
       w.u32(body.paths.length);
       for (const p of body.paths) w.string(p);
+      return;
+    case 'reconfig':
+      writeData(w, body.data);
       return;
   }
 }
@@ -448,6 +455,12 @@ class Reader {
         const paths = new Array<string>(n);
         for (let i = 0; i < n; i++) paths[i] = this.string();
         return { kind: 'closeSession', paths };
+      }
+      case TAG_RECONFIG: {
+        if (!top) this.fail('reconfig inside a multi');
+        const data = this.data();
+        if (data === null) this.fail('reconfig without data');
+        return { kind: 'reconfig', data };
       }
       default:
         return this.fail(`unknown body tag ${tag}`);

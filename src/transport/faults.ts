@@ -8,6 +8,11 @@
  *   (batches in flight on it are lost); heal/restart gives `connected` again. The FIFO
  *   guarantee holds.
  * - `delay`: batches arrive later but still in order (FIFO holds).
+ * - on a network with `delivery: 'at-most-once'` a `duplicate` copy is discarded at the
+ *   receiving end, as TCP discards a duplicated segment; with `delivery: 'tcp'` (the
+ *   simulator's, for session-level runs) besides, `drop` becomes a retransmission (the
+ *   batch and those behind it arrive late, in order) and `reorder` a delay in line. The
+ *   guarantees then hold; the faults only slow the link. With `raw`, see below.
  * - `drop`, `duplicate`, `reorder`, one-way partitions: deliberately VIOLATE the
  *   transport's guarantees (a silent gap, a repeat, an overtaking batch, a link that
  *   stays "connected" but carries nothing one way). They model a broken network so the
@@ -17,7 +22,7 @@
  * Faults act per batch (a batch is the transport's unit, as one TCP frame is).
  */
 import type { PeerMessage, ServerId } from '../protocol/peer.js';
-import type { InProcessEndpoint, InProcessNetwork, Link } from './inproc.js';
+import type { DuplicatedBatch, InProcessEndpoint, InProcessNetwork, Link } from './inproc.js';
 
 /** Probabilities and timings of faults on one direction of a link. */
 export interface LinkFaults {
@@ -150,17 +155,32 @@ export class FaultController {
     }
     const f: LinkFaults = link.faults ?? NO_FAULTS;
     const random = network.random;
+    const tcp = network.delivery === 'tcp';
     if (f.drop !== undefined && random.chance(f.drop)) {
-      network.record(`x${link.from}>${link.to} ${batch.length} dropped`);
+      if (!tcp) {
+        network.record(`x${link.from}>${link.to} ${batch.length} dropped`);
+        return;
+      }
+      // TCP retransmits the lost segment after a timeout; what follows waits behind it.
+      network.record(`r${link.from}>${link.to} ${batch.length} retransmitted`);
+      network.deliverDelayed(link, batch, network.clock.now() + RETRANSMIT_MIN_MS + random.int(RETRANSMIT_JITTER_MS + 1));
       return;
     }
     const copies = f.duplicate !== undefined && random.chance(f.duplicate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const payload = c === 0 ? batch : batch.slice();
-      if (c > 0) network.record(`d${link.from}>${link.to} ${batch.length}`);
+      if (c > 0) {
+        network.record(`d${link.from}>${link.to} ${batch.length}`);
+        if (network.atMostOnce) {
+          const twins: DuplicatedBatch = { conn: link.conn, delivered: false };
+          network.duplicates.set(batch, twins);
+          network.duplicates.set(payload, twins);
+        }
+      }
       const now = network.clock.now();
       if (f.reorder !== undefined && random.chance(f.reorder)) {
-        network.deliverLater(link, payload, 1 + random.int(f.reorderMs ?? 10));
+        if (tcp) network.deliverDelayed(link, payload, now + 1 + random.int(f.reorderMs ?? 10)); // reassembled in order
+        else network.deliverLater(link, payload, 1 + random.int(f.reorderMs ?? 10));
       } else if (f.delay !== undefined && random.chance(f.delay)) {
         const min = f.delayMs?.min ?? 1;
         const max = f.delayMs?.max ?? 20;
@@ -181,6 +201,9 @@ export class FaultController {
 }
 
 const NO_FAULTS: LinkFaults = {};
+/** A retransmission (with `delivery: 'tcp'`) arrives this much later (TCP's minimum RTO is 200 ms). */
+const RETRANSMIT_MIN_MS = 200;
+const RETRANSMIT_JITTER_MS = 200;
 
 function normalize(faults: LinkFaults | null): LinkFaults | null {
   if (faults === null) return null;

@@ -14,6 +14,17 @@
  *
  * Faults (`network.faults`, see faults.ts) are drawn only from the injected `Random` and
  * timed only by the injected `Clock`, so a seeded run replays exactly.
+ *
+ * `delivery` says what the link faults may do to a live connection (see `Delivery`):
+ * `raw` (the default, for transport tests) lets them break the guarantees; the
+ * simulator models TCP below the peer protocol, which ZAB (like ZooKeeper's) relies on:
+ * with `at-most-once` a batch the fault layer duplicates (an IP-level duplicate) reaches
+ * the receiver once, whichever copy arrives first, the other being discarded at the
+ * receiving end as TCP's sequence numbers discard a duplicated segment (a learner's
+ * forwarded REQUEST carries nothing a leader could deduplicate it by); with `tcp`,
+ * besides, a lost batch is retransmitted (it and everything behind it arrive late, in
+ * order) and reordering is undone (held in line): a live connection delivers every
+ * batch once and in order, and only breaking it (partition, crash) loses batches.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { PeerMessage, ServerId } from '../protocol/peer.js';
@@ -30,6 +41,23 @@ export interface InProcessNetworkOptions {
   random: Random;
   /** Record every delivery, drop and connection change in `network.trace`. */
   trace?: boolean;
+  /** What link faults may do to a live connection (default `raw`; see the module comment). */
+  delivery?: Delivery;
+}
+
+/**
+ * What link faults may do to a live connection: `raw` (loss, duplication and reordering
+ * reach the receiver), `at-most-once` (duplicates are discarded), `tcp` (duplicates
+ * discarded, losses retransmitted, order kept). See the module comment.
+ */
+export type Delivery = 'raw' | 'at-most-once' | 'tcp';
+
+/** A batch the fault layer duplicated: both arrays map to one record. @internal */
+export interface DuplicatedBatch {
+  /** The connection it travels on (copies die with it). */
+  readonly conn: Connection;
+  /** One copy reached the receiver already. */
+  delivered: boolean;
 }
 
 /** The connection between two servers (shared by both directions). @internal */
@@ -81,6 +109,14 @@ export class InProcessNetwork {
    * for a delivered batch, `x` prefix for a dropped one, `+`/`-` for connect/disconnect.
    */
   readonly trace: string[] | null;
+  /** What link faults may do to a live connection. */
+  readonly delivery: Delivery;
+  /** True when fault-injected duplicates are discarded at the receiver (`at-most-once`, `tcp`). */
+  readonly atMostOnce: boolean;
+  /** Duplicated batches in flight (both copies), when `atMostOnce`. @internal */
+  readonly duplicates = new Map<PeerMessage[], DuplicatedBatch>();
+  /** Duplicates discarded so far. */
+  discardedDuplicates = 0;
 
   private readonly endpoints = new Map<ServerId, InProcessEndpoint>();
   /** links.get(from).get(to); created lazily, kept across crashes and restarts. */
@@ -102,6 +138,8 @@ export class InProcessNetwork {
     this.clock = options.clock;
     this.random = options.random;
     this.trace = options.trace ? [] : null;
+    this.delivery = options.delivery ?? 'raw';
+    this.atMostOnce = this.delivery !== 'raw';
     this.faults = new FaultController(this);
   }
 
@@ -196,6 +234,7 @@ export class InProcessNetwork {
       conn.timers.clear();
       this.clearDelayed(this.link(conn.a, conn.b)!);
       this.clearDelayed(this.link(conn.b, conn.a)!);
+      if (this.duplicates.size > 0) for (const [batch, d] of this.duplicates) if (d.conn === conn) this.duplicates.delete(batch);
     }
     const ea = this.endpoints.get(conn.a);
     const eb = this.endpoints.get(conn.b);
@@ -326,6 +365,10 @@ export class InProcessNetwork {
             if (tracing) this.record(`x${from}>${to.self} ${batch.length}:${batch[0]?.type ?? ''} stale`);
             continue;
           }
+          if (this.duplicates.size > 0 && this.isRepeat(batch)) {
+            if (tracing) this.record(`x${from}>${to.self} ${batch.length}:${batch[0]?.type ?? ''} repeat`);
+            continue;
+          }
           if (tracing) this.record(`${from}>${to.self} ${batch.length}:${batch[0]?.type ?? ''}`);
           to.emit('message', from, batch);
         } else if (kind === KIND_CONNECTED) {
@@ -341,6 +384,17 @@ export class InProcessNetwork {
     } finally {
       this.compact();
     }
+  }
+
+  /** A copy of a duplicated batch whose twin was delivered already (forgets both once settled). */
+  private isRepeat(batch: PeerMessage[]): boolean {
+    const d = this.duplicates.get(batch);
+    if (d === undefined) return false;
+    this.duplicates.delete(batch);
+    const repeat = d.delivered;
+    d.delivered = true;
+    if (repeat) this.discardedDuplicates++;
+    return repeat;
   }
 
   private compact(): void {

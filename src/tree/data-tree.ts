@@ -24,6 +24,9 @@ const ROOT = '/';
 const EMPTY_DATA = new Uint8Array(0);
 const EMPTY_SET: ReadonlySet<string> = new Set<string>();
 
+/** The node holding the dynamic configuration (ZooKeeper's `ZooDefs.CONFIG_NODE`). */
+const CONFIG_PATH = '/zookeeper/config';
+
 /** Paths that can never be deleted (`DataTree.isSpecialPath`): delete → BadArguments. */
 export const SYSTEM_PATHS: ReadonlySet<string> = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
 
@@ -408,6 +411,13 @@ export class DataTree {
       case 'closeSession':
         outcome = this.applyCloseSession(body, header.sessionId, zxid, events);
         break;
+      case 'reconfig': {
+        // ZooKeeper applies its reconfig txn as a setData of the config node, version -1.
+        const op = this.applySetData({ kind: 'setData', path: CONFIG_PATH, data: body.data, version: -1 }, zxid, header.time, events);
+        if (op.kind === 'error') err = op.err;
+        outcome = op;
+        break;
+      }
       default: {
         const op = this.applyOp(body, zxid, header.time, events);
         if (op.kind === 'error') err = op.err;

@@ -85,11 +85,7 @@ export interface KnownGap {
  * fail: once it passes, the comparison reports it so the entry is removed.
  */
 export const KNOWN_GAPS: Readonly<Record<string, readonly KnownGap[]>> = {
-  zoostate: [
-    'test_client.py::TestReconfig::test_add_remove_observer',
-    'test_client.py::TestReconfig::test_bad_input',
-    'test_client.py::TestReconfig::test_no_super_auth',
-  ].map((test) => ({ test, reason: 'dynamic reconfiguration is not implemented: zoostate answers reconfig with ReconfigDisabled (-123)' })),
+  zoostate: [],
 };
 
 /** Every kazoo test that passes against Apache ZooKeeper must pass against the target, except its known gaps. */

@@ -2,11 +2,11 @@
  * The zoostate compatibility target (see ../targets.ts): an in-process ensemble (1 or 3
  * voting servers) with a ZooKeeper client port per server on a free 127.0.0.1 port.
  *
- * Settings: tickTime, session timeout bounds, superDigest are honoured; TTL nodes are
- * enabled and containers swept every 100 ms (as the Apache target runs ZooKeeper);
- * four-letter words are all on. Not supported by zoostate: read-only mode
- * (`readOnlyMode`: a server without quorum closes its clients instead) and dynamic
- * reconfiguration (`reconfig`: answered ReconfigDisabled).
+ * Settings: tickTime, session timeout bounds, superDigest and dynamic reconfiguration
+ * (`reconfig`: ZooKeeper's reconfigEnabled) are honoured; TTL nodes are enabled and
+ * containers swept every 100 ms (as the Apache target runs ZooKeeper); four-letter words
+ * are all on. Not supported by zoostate: read-only mode (`readOnlyMode`: a server without
+ * quorum closes its clients instead).
  *
  * `stop(i)`/`kill(i)` stop server i like a crash (its storage survives in memory, as a
  * restarted process finds its data dir) and close its client port; `start(i)` restarts
@@ -38,7 +38,13 @@ export const zoostateTarget: TargetFactory = async (settings) => {
     containerCheckIntervalMs: 100,
     ...(settings.superDigest !== undefined ? { superDigest: settings.superDigest } : {}),
   };
-  const ensemble = await startEnsemble({ servers: settings.servers, tickTime, extendedTypesEnabled: true, session });
+  const ensemble = await startEnsemble({
+    servers: settings.servers,
+    tickTime,
+    extendedTypesEnabled: true,
+    session,
+    ...(settings.reconfig === true ? { zab: { reconfigEnabled: true } } : {}),
+  });
   const served = await serveEnsemble(ensemble, { port: 0, limits: { maxClientCnxns: 0 } });
   const ports: (ClientPort | undefined)[] = [...served.ports];
   const numbers = served.ports.map((p) => p.address().port);

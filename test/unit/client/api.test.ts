@@ -312,12 +312,17 @@ test('createProtectedSequential finds its node after a ConnectionLoss instead of
   await settle(clock);
   server.last.accept();
   await settle(clock);
-  const list = server.last.requests[0]!;
+  // A sync first (the lost create may still be in flight at the leader), then the listing.
+  const sync = server.last.requests[0]!;
+  assert.deepEqual(sync.request, { type: OpCode.sync, path: '/locks' });
+  server.last.replyTo(sync, { zxid: 5, response: { path: '/locks' } });
+  await settle(clock);
+  const list = server.last.requests[1]!;
   assert.deepEqual(list.request, { type: OpCode.getChildren, path: '/locks', watch: false });
   server.last.replyTo(list, { zxid: 5, response: { children: ['other', `_c_${match[1]}-lock-0000000004`] } });
   await settle(clock);
   assert.equal(await created, `/locks/_c_${match[1]}-lock-0000000004`);
-  assert.equal(server.last.requests.length, 1, 'no second create');
+  assert.equal(server.last.requests.length, 2, 'no second create');
 });
 
 test('createProtectedSequential retries the create when the node is not there', async () => {
@@ -329,9 +334,11 @@ test('createProtectedSequential retries the create when the node is not there', 
   await settle(clock);
   server.last.accept();
   await settle(clock);
-  server.last.replyTo(server.last.requests[0]!, { zxid: 5, response: { children: [] } });
+  server.last.replyTo(server.last.requests[0]!, { zxid: 5, response: { path: '/q' } }); // the sync
   await settle(clock);
-  const retry = server.last.requests[1]!;
+  server.last.replyTo(server.last.requests[1]!, { zxid: 5, response: { children: [] } });
+  await settle(clock);
+  const retry = server.last.requests[2]!;
   assert.equal((retry.request as CreateRequest).path, firstPath, 'the same protected name');
   server.last.replyTo(retry, { zxid: 6, response: { path: `${firstPath}0000000001` } });
   await settle(clock);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEnsemble, type Ensemble } from '../../../src/server/ensemble.js';
+import { createEnsemble, startEnsemble, type Ensemble } from '../../../src/server/ensemble.js';
 import type { QuorumServer } from '../../../src/server/quorum-server.js';
 import { createQuorumServer, startQuorumServer, type ServerAddress } from '../../../src/server/server-config.js';
 import { TcpTransport } from '../../../src/transport/tcp.js';
@@ -45,7 +45,9 @@ test('an ensemble over loopback TCP elects, replicates and fails over', async ()
 });
 
 test('an ensemble over worker_threads MessagePorts elects, replicates and fails over', async () => {
-  const ensemble = await startEnsemble({ servers: 3, transport: 'worker' });
+  // createEnsemble keeps the servers in this thread on WorkerHub endpoints (a test of the
+  // transport); startEnsemble puts each in its own thread (worker-threads.test.ts).
+  const ensemble = createEnsemble({ servers: 3, transport: 'worker' });
   try {
     await exercise(ensemble);
   } finally {

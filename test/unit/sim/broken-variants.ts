@@ -7,6 +7,12 @@ import type { Zxid } from '../../../src/protocol/zxid.js';
 import type { Clock } from '../../../src/runtime/clock.js';
 import type { Membership } from '../../../src/machines/quorum.js';
 import type { DurableState, Snapshot, Storage, StorageDone } from '../../../src/storage/types.js';
+import { CreateMode } from '../../../src/protocol/constants.js';
+import { ConnectionLossError, NodeExistsError } from '../../../src/protocol/errors.js';
+import type { ClientService } from '../../../src/server/client-service.js';
+import type { LockFactory, SimLease } from '../../../src/sim/recipe-workload.js';
+import type { WatchEvent } from '../../../src/tree/events.js';
+import { WatchRegistry, type Deliver } from '../../../src/tree/watches.js';
 
 /**
  * A storage whose log "fsync" lies: `append` reports durable at once (so a follower ACKs
@@ -111,3 +117,106 @@ export function selfQuorum(id: number, membership: Membership): Membership {
   if (id !== 1) return membership;
   return { voters: [1], observers: [...membership.voters.filter((v) => v !== 1), ...membership.observers] };
 }
+
+/**
+ * A server-side watch registry that delivers every `every`-th delivery twice (to the
+ * same connection, for the same trigger): a one-shot watch that fires twice.
+ */
+export class DoubleFiringRegistry<W> extends WatchRegistry<W> {
+  private n = 0;
+
+  constructor(private readonly every = 3) {
+    super();
+  }
+
+  override trigger(event: WatchEvent, deliver: Deliver<W>): number {
+    return super.trigger(event, (watcher, e) => {
+      deliver(watcher, e);
+      if (++this.n % this.every === 0) deliver(watcher, e);
+    });
+  }
+}
+
+/** A server-side watch registry that drops every `every`-th delivery: a watch that never fires. */
+export class DroppingRegistry<W> extends WatchRegistry<W> {
+  private n = 0;
+
+  constructor(private readonly every = 3) {
+    super();
+  }
+
+  override trigger(event: WatchEvent, deliver: Deliver<W>): number {
+    return super.trigger(event, (watcher, e) => {
+      if (++this.n % this.every !== 0) deliver(watcher, e);
+    });
+  }
+}
+
+/** Swap a client service's watch registry (its field is read at every use). */
+export function withRegistry(make: () => WatchRegistry<unknown>): (id: number, service: ClientService) => void {
+  return (_id, service) => {
+    (service as unknown as { watches: WatchRegistry<unknown> }).watches = make();
+  };
+}
+
+/**
+ * A lock with the classic bug: a waiter watches its predecessor, and when that node goes
+ * it assumes it holds the lock, without listing the directory again. When a waiter in the
+ * middle of the line leaves (timeout, crash, expiry), its successor "holds" while the
+ * real holder still does. Otherwise honest: it honours SUSPENDED/LOST (the lease's
+ * signal aborts) and deletes its node on timeout and release.
+ */
+export const predecessorTrustingLock: LockFactory = (client, path, env) => ({
+  acquire: async (options) => {
+    for (let i = 0; i < 10; i++) {
+      try {
+        await client.create(path.slice(0, path.lastIndexOf('/')) || '/', null).catch(() => undefined);
+        await client.create(path, null).catch((e: unknown) => {
+          if (!(e instanceof NodeExistsError)) throw e;
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof ConnectionLossError)) throw error;
+        await client.waitUntilConnected();
+      }
+    }
+    const created = await client.create(`${path}/lock-`, null, { mode: CreateMode.EPHEMERAL_SEQUENTIAL, stat: true });
+    const name = created.path.slice(path.length + 1);
+    const lease = (): SimLease => {
+      const controller = new AbortController();
+      const onState = (state: string): void => {
+        if (state !== 'CONNECTED' && state !== 'RECONNECTED') controller.abort(new Error(state));
+      };
+      client.on('state', onState);
+      return {
+        token: created.stat.czxid,
+        signal: controller.signal,
+        release: async () => {
+          client.off('state', onState);
+          await client.delete(created.path).catch(() => undefined);
+        },
+      };
+    };
+    const children = (await client.getChildren(path)).filter((c) => c.startsWith('lock-')).sort();
+    const index = children.indexOf(name);
+    if (index === 0) return lease();
+    const predecessor = `${path}/${children[index - 1]!}`;
+    await new Promise<void>((resolve, reject) => {
+      let timer: unknown;
+      if (options.timeout !== undefined) {
+        timer = env.clock.setTimeout(() => {
+          void client.delete(created.path).catch(() => undefined);
+          reject(new Error('timeout'));
+        }, options.timeout);
+      }
+      const done = (): void => {
+        if (timer !== undefined) env.clock.clearTimeout(timer);
+        resolve(); // the bug: the predecessor went, so "we hold it"
+      };
+      client.exists(predecessor, { watch: () => done() }).then((stat) => {
+        if (stat === null) done();
+      }, reject);
+    });
+    return lease();
+  },
+});

@@ -26,6 +26,7 @@ const FIELDS: Record<TxnBody['kind'], string[]> = {
   multi: ['kind', 'ops'],
   createSession: ['kind', 'timeout'],
   closeSession: ['kind', 'paths'],
+  reconfig: ['kind', 'data'],
 };
 
 test('every sample transaction round-trips exactly, with the compact encoding', () => {

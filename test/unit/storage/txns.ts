@@ -36,9 +36,9 @@ function op(i: number): MultiTxnOp {
   }
 }
 
-/** A body of kind `i % 12` (every kind appears within 12 consecutive i). */
+/** A body of kind `i % 13` (every kind appears within 13 consecutive i). */
 export function sampleBody(i: number): TxnBody {
-  switch (i % 12) {
+  switch (i % 13) {
     case 0:
       return { kind: 'create', path: `/app/node-${i}`, data: bytes(100, i), acl: OPEN, ephemeralOwner: 0n, parentCVersion: i };
     case 1:
@@ -61,6 +61,8 @@ export function sampleBody(i: number): TxnBody {
       return { kind: 'multi', ops: Array.from({ length: 1 + (i % 6) }, (_, k) => op(i + k)) };
     case 10:
       return { kind: 'createSession', timeout: 30_000 };
+    case 12:
+      return { kind: 'reconfig', data: new TextEncoder().encode(`server.1=127.0.0.1:2888:3888:participant;0.0.0.0:2181\nversion=${i.toString(16)}`) };
     default:
       return { kind: 'closeSession', paths: i % 2 ? [] : [`/app/eph-${i}`, '/app/日本'] };
   }

@@ -65,6 +65,9 @@ export class RefTree {
         return;
       case 'createSession':
         return;
+      case 'reconfig':
+        this.applyOp({ kind: 'setData', path: '/zookeeper/config', data: body.data, version: -1 }, header.zxid, header.time);
+        return;
       default:
         this.applyOp(body, header.zxid, header.time);
     }
