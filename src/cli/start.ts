@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import type { EnsembleTransport } from '../server/ensemble.js';
 import { startEnsemble, type Ensemble } from '../server/ensemble.js';
+import type { ClientServiceOptions } from '../server/client-service.js';
 import { parseWhitelist } from '../server/four-letter-words.js';
 import { serveEnsemble } from '../server/serve.js';
 import type { WorkerEnsemble } from '../server/worker/worker-ensemble.js';
@@ -48,6 +49,12 @@ Options:
   --max-client-cnxns N     connections per client IP address, 0 = unlimited (default 60)
   --4lw-whitelist LIST     enabled four-letter words, comma-separated, or * (default *)
   --extended-types         allow TTL nodes (zookeeper.extendedTypesEnabled)
+  --reconfig               allow dynamic reconfiguration (reconfigEnabled; by default a
+                           reconfig is answered ReconfigDisabled, as in ZooKeeper 3.5.3+)
+  --super-digest D         the super user, user:base64(sha1(user:password))
+                           (zookeeper.DigestAuthenticationProvider.superDigest)
+  --read-only              read-only mode (readonlymode.enabled): a server without a
+                           quorum keeps serving reads to clients that allow it
   --secret S               peer secret for --transport tcp (default: env ZOOSTATE_SECRET,
                            else a development secret)
   --quiet                  do not log client-port events on stderr
@@ -67,6 +74,9 @@ const SPEC: Record<string, OptionSpec> = {
   'max-client-cnxns': { type: 'integer' },
   '4lw-whitelist': { type: 'string' },
   'extended-types': { type: 'boolean' },
+  reconfig: { type: 'boolean' },
+  'super-digest': { type: 'string' },
+  'read-only': { type: 'boolean' },
   secret: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -86,6 +96,12 @@ export interface StartSettings {
   maxClientCnxns: number;
   whitelist: '*' | readonly string[];
   extendedTypes: boolean;
+  /** `--reconfig`: dynamic reconfiguration allowed. */
+  reconfig: boolean;
+  /** `--super-digest`. */
+  superDigest: string | undefined;
+  /** `--read-only`: read-only mode. */
+  readOnly: boolean;
   secret: string | undefined;
   quiet: boolean;
 }
@@ -117,8 +133,21 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     maxClientCnxns: integerOption(args, 'max-client-cnxns', 60, 0),
     whitelist: parseWhitelist(stringOption(args, '4lw-whitelist')),
     extendedTypes: args.options.get('extended-types') === true,
+    reconfig: args.options.get('reconfig') === true,
+    superDigest: stringOption(args, 'super-digest'),
+    readOnly: args.options.get('read-only') === true,
     secret: stringOption(args, 'secret') ?? env['ZOOSTATE_SECRET'],
     quiet: args.options.get('quiet') === true,
+  };
+}
+
+/** Every server's client pipeline options from the settings. */
+function sessionOptions(settings: StartSettings): ClientServiceOptions {
+  return {
+    ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
+    ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
+    ...(settings.superDigest !== undefined ? { superDigest: settings.superDigest } : {}),
+    ...(settings.readOnly ? { readOnlyMode: true } : {}),
   };
 }
 
@@ -148,10 +177,8 @@ export async function startServing(settings: StartSettings): Promise<StartedEnse
     extendedTypesEnabled: settings.extendedTypes,
     // Known client ports go into the configuration (/zookeeper/config, conf): server i has port + i - 1.
     ...(settings.port !== 0 ? { addresses: (id: number) => ({ clientAddress: settings.host, clientPort: settings.port + id - 1 }) } : {}),
-    session: {
-      ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
-      ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
-    },
+    ...(settings.reconfig ? { zab: { reconfigEnabled: true } } : {}),
+    session: sessionOptions(settings),
   });
   let ports: Awaited<ReturnType<typeof serveEnsemble>>;
   try {
@@ -190,10 +217,8 @@ async function startWorkers(settings: StartSettings, log: ((line: string) => voi
     extendedTypesEnabled: settings.extendedTypes,
     // Known client ports go into the configuration (/zookeeper/config, conf): server i has port + i - 1.
     ...(settings.port !== 0 ? { addresses: (id: number) => ({ clientAddress: settings.host, clientPort: settings.port + id - 1 }) } : {}),
-    session: {
-      ...(settings.minSessionTimeout !== undefined ? { minSessionTimeout: settings.minSessionTimeout } : {}),
-      ...(settings.maxSessionTimeout !== undefined ? { maxSessionTimeout: settings.maxSessionTimeout } : {}),
-    },
+    ...(settings.reconfig ? { zab: { reconfigEnabled: true } } : {}),
+    session: sessionOptions(settings),
     host: settings.host,
     port: settings.port,
     limits: { maxClientCnxns: settings.maxClientCnxns },

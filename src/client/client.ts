@@ -460,6 +460,62 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * The ensemble's dynamic configuration (`/zookeeper/config`: `server.N=...` lines and
+   * `version=<hex>`), as ZooKeeper's `getConfig`. The path is absolute: a chroot does not
+   * apply. `watch` fires once when the configuration changes; it needs a client without
+   * a chroot (the event's path would otherwise be outside it).
+   */
+  getConfig(options: WatchOptions = {}): Promise<DataResult> {
+    return this.guard(() => {
+      const { watch } = options;
+      if (watch !== undefined && this.session.chroot !== undefined) {
+        throw ZooKeeperError.of(ErrorCode.BadArguments, CONFIG_NODE);
+      }
+      return this.session.call(
+        { type: OpCode.getData, path: CONFIG_NODE, watch: watch !== undefined },
+        CONFIG_NODE,
+        (err, response) => {
+          check(err, CONFIG_NODE);
+          if (watch) this.session.watches.add('data', CONFIG_NODE, watch);
+          const { data, stat } = response as GetDataResponse;
+          return { data: data === null ? null : toBuffer(data), stat };
+        },
+        options.signal,
+      );
+    });
+  }
+
+  /**
+   * Dynamic reconfiguration (ZooKeeper's admin `reconfig`, opcode 16): add `joining`
+   * servers (`server.N=host:quorumPort:electionPort[:participant|:observer];[host:]clientPort`,
+   * comma-separated), remove `leaving` ids (comma-separated), or replace the whole
+   * membership with `members`. `fromConfig` is the version the change is based on (-1n,
+   * the default: any). Resolves with the new configuration. Needs a server with
+   * reconfig enabled (else `ReconfigDisabledError`) and the super user (else `NoAuthError`).
+   */
+  reconfig(change: ReconfigChange, options: CallOptions = {}): Promise<DataResult> {
+    return this.guard(() => {
+      const request = {
+        type: OpCode.reconfig,
+        joiningServers: change.joining ?? null,
+        leavingServers: change.leaving ?? null,
+        newMembers: change.members ?? null,
+        curConfigId: change.fromConfig ?? -1n,
+      } as const;
+      return this.session.call(
+        request,
+        CONFIG_NODE,
+        (err, response) => {
+          check(err, CONFIG_NODE);
+          const { data, stat } = response as GetDataResponse;
+          return { data: data === null ? null : toBuffer(data), stat };
+        },
+        options.signal,
+      );
+    });
+  }
+
   /** Wait until the server this client uses has caught up with the leader (reads after it see every earlier write). */
   sync(path: string, options: CallOptions = {}): Promise<void> {
     return this.guard(() => {
@@ -593,6 +649,21 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
       return Promise.reject(error);
     }
   }
+}
+
+/** ZooKeeper's configuration node. */
+const CONFIG_NODE = '/zookeeper/config';
+
+/** A membership change for `ZooKeeperClient.reconfig`: incremental (`joining`/`leaving`) or whole (`members`). */
+export interface ReconfigChange {
+  /** Servers to add, comma-separated `server.N=...` specs. */
+  joining?: string;
+  /** Server ids to remove, comma-separated. */
+  leaving?: string;
+  /** The complete new membership (non-incremental), comma-separated specs. */
+  members?: string;
+  /** The configuration version this change is based on (default -1n: whatever is current). */
+  fromConfig?: bigint;
 }
 
 function check(err: number, path: string | undefined): void {

@@ -34,6 +34,8 @@ export interface WorkerZabOptions {
   maxCounter?: number;
   snapChunkSize?: number;
   preparer?: { extendedTypesEnabled?: boolean };
+  reconfigEnabled?: boolean;
+  standaloneEnabled?: boolean;
 }
 
 /** The client port a server worker listens on. */

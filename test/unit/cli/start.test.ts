@@ -5,12 +5,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../../src/client/client.js';
-import { START_HELP, parseStartArgs } from '../../../src/cli/start.js';
+import { START_HELP, parseStartArgs, startServing } from '../../../src/cli/start.js';
 import { SERVER_HELP } from '../../../src/cli/server.js';
 import { SHELL_HELP } from '../../../src/cli/shell/shell.js';
 import { UsageError } from '../../../src/cli/args.js';
@@ -66,6 +67,23 @@ describe('help and usage', () => {
     assert.throws(() => parseStartArgs(['--transport', 'pigeon']), UsageError);
     assert.throws(() => parseStartArgs(['--port', '65535', '--servers', '3']), /no room/);
     assert.throws(() => parseStartArgs(['--bogus']), /unknown option --bogus/);
+    const admin = parseStartArgs(['--reconfig', '--super-digest', 'super:x', '--read-only'], {})!;
+    assert.deepEqual([admin.reconfig, admin.superDigest, admin.readOnly], [true, 'super:x', true]);
+    assert.deepEqual([s.reconfig, s.superDigest, s.readOnly], [false, undefined, false]);
+  });
+
+  test('--reconfig with --super-digest: the super user changes the membership over the wire', async () => {
+    const digest = `super:${createHash('sha1').update('super:test').digest('base64')}`;
+    const started = await startServing(parseStartArgs(['--port', '0', '--quiet', '--reconfig', '--super-digest', digest], {})!);
+    const client = createClient(started.connectString, { sessionTimeout: 10_000, authInfo: [{ scheme: 'digest', auth: 'super:test' }] });
+    try {
+      const joining = 'server.9=127.0.0.1:1:2:observer;127.0.0.1:3';
+      const { data } = await client.reconfig({ joining });
+      assert.ok(data!.toString().includes(joining));
+    } finally {
+      await client.close();
+      await started.close();
+    }
   });
 });
 
