@@ -40,8 +40,9 @@ log and snapshots in dataDir/zoostate, or dataLogDir/zoostate), clientPort,
 clientPortAddress, server.N=host:quorumPort:electionPort[:participant|:observer]
 [;[clientAddress:]clientPort], 4lw.commands.whitelist (default: every word),
 maxClientCnxns, minSessionTimeout, maxSessionTimeout, jute.maxbuffer,
-reconfigEnabled, standaloneEnabled, and zoostate.secret (the ensemble's peer
-secret). A reconfiguration is kept in dataDir with the data (zoo.cfg is not
+reconfigEnabled, standaloneEnabled, zoostate.secret (the ensemble's peer
+secret), and two of ZooKeeper's Java system properties as zoo.cfg keys:
+readonlymode.enabled and zookeeper.DigestAuthenticationProvider.superDigest. A reconfiguration is kept in dataDir with the data (zoo.cfg is not
 rewritten). Other options are reported by name on
 stderr and ignored. Peers talk over TCP on the quorum port (election included: the
 election port is accepted but unused). Without server.N lines the server is standalone.
@@ -157,6 +158,8 @@ export async function runServer(plan: ServerPlan, log?: (line: string) => void):
   const service = new ClientService(server, {
     ...(cfg.minSessionTimeout !== undefined && cfg.minSessionTimeout > 0 ? { minSessionTimeout: cfg.minSessionTimeout } : {}),
     ...(cfg.maxSessionTimeout !== undefined && cfg.maxSessionTimeout > 0 ? { maxSessionTimeout: cfg.maxSessionTimeout } : {}),
+    ...(cfg.superDigest !== undefined ? { superDigest: cfg.superDigest } : {}),
+    ...(cfg.readOnlyMode ? { readOnlyMode: true } : {}),
   });
   const self = plan.servers.find((s) => s.id === plan.myid)!;
   const port = await serveServer(server, service, {

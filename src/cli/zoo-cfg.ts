@@ -40,6 +40,17 @@ export interface ZooCfg {
   reconfigEnabled: boolean;
   /** `standaloneEnabled` (default true): one voter runs standalone; a reconfig keeps 2 voters or more. */
   standaloneEnabled: boolean;
+  /**
+   * `readonlymode.enabled` (default false): read-only mode. A Java system property in
+   * ZooKeeper; zoostate reads it from zoo.cfg too.
+   */
+  readOnlyMode: boolean;
+  /**
+   * `zookeeper.DigestAuthenticationProvider.superDigest`: the super user,
+   * `user:base64(sha1(user:password))`. A Java system property in ZooKeeper; zoostate
+   * reads it from zoo.cfg too.
+   */
+  superDigest?: string;
   servers: ZooCfgServer[];
   /** Every key=value line as read, for tools that want the raw view. */
   raw: Map<string, string>;
@@ -70,6 +81,8 @@ const SUPPORTED = new Set([
   'jute.maxbuffer',
   'reconfigEnabled',
   'standaloneEnabled',
+  'readonlymode.enabled',
+  'zookeeper.DigestAuthenticationProvider.superDigest',
 ]);
 const HARMLESS = new Set([
   'admin.enableServer',
@@ -133,12 +146,15 @@ export function parseZooCfg(text: string): ZooCfg {
             .filter((w) => w !== ''),
     reconfigEnabled: bool('reconfigEnabled', false),
     standaloneEnabled: bool('standaloneEnabled', true),
+    readOnlyMode: bool('readonlymode.enabled', false),
     servers,
     raw,
     unsupported,
   };
   const secret = raw.get('zoostate.secret');
   if (secret !== undefined) cfg.secret = secret;
+  const superDigest = raw.get('zookeeper.DigestAuthenticationProvider.superDigest');
+  if (superDigest !== undefined) cfg.superDigest = superDigest;
   const maxBuffer = int('jute.maxbuffer');
   if (maxBuffer !== undefined) cfg.maxBuffer = maxBuffer;
   if (cfg.tickTime <= 0) throw new ZooCfgError('tickTime must be positive');

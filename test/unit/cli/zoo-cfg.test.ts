@@ -49,6 +49,16 @@ test('defaults follow ZooKeeper: whitelist unset means every word for zoostate',
   assert.deepEqual(cfg.servers, []);
 });
 
+test('reconfig, read-only mode and the super user are read from zoo.cfg (Java system properties as keys)', () => {
+  const cfg = parseZooCfg(
+    'dataDir=/tmp/x\nreconfigEnabled=true\nreadonlymode.enabled=true\nzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n',
+  );
+  assert.deepEqual([cfg.reconfigEnabled, cfg.readOnlyMode, cfg.superDigest], [true, true, 'super:D/InIHSb7yEEbrWz8b9l71RjZJU=']);
+  assert.deepEqual(cfg.unsupported, []);
+  const plain = parseZooCfg('dataDir=/tmp/x\n');
+  assert.deepEqual([plain.reconfigEnabled, plain.readOnlyMode, plain.superDigest], [false, false, undefined]);
+});
+
 test('malformed lines and values are rejected with the key named', () => {
   assert.throws(() => parseZooCfg('tickTime=fast\n'), (e: unknown) => e instanceof ZooCfgError && /tickTime/.test(e.message));
   assert.throws(() => parseZooCfg('novalue\n'), /line 1/);
