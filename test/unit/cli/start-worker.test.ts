@@ -6,26 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../../src/client/client.js';
 import { START_HELP, parseStartArgs } from '../../../src/cli/start.js';
 import { fourLetterWord } from '../frontend/harness.js';
-import { ZoostateProcess } from './support.js';
-
-const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
+import { ZoostateProcess, portOf, refused } from './support.js';
 
 test('--transport worker is documented and parsed', () => {
   assert.match(START_HELP, /worker +one worker thread per server/);

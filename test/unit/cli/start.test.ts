@@ -7,7 +7,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../../src/client/client.js';
@@ -16,20 +15,7 @@ import { SERVER_HELP } from '../../../src/cli/server.js';
 import { SHELL_HELP } from '../../../src/cli/shell/shell.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { fourLetterWord } from '../frontend/harness.js';
-import { ZoostateProcess, runZoostate } from './support.js';
-
-const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
+import { ZoostateProcess, portOf, refused, runZoostate } from './support.js';
 
 describe('help and usage', () => {
   test('every command has a complete --help', async () => {
