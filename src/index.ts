@@ -45,7 +45,8 @@ export * from './recipes/index.js';
 // The replicated server (src/server, src/machines, src/storage): whole ensembles in one
 // process, single servers of a multi-process ensemble, the ZAB machines and storage.
 export { createEnsemble, startEnsemble } from './server/ensemble.js';
-export type { Ensemble, EnsembleOptions, EnsembleTransport, InspectObserver } from './server/ensemble.js';
+export type { Ensemble, EnsembleOptions, EnsembleTransport, InspectObserver, EnsembleMember, EnsembleView } from './server/ensemble.js';
+export type { WorkerEnsemble, WorkerEnsembleOptions, WorkerServer, WorkerServerEvents } from './server/worker/worker-ensemble.js';
 export { QuorumServer } from './server/quorum-server.js';
 export type {
   QuorumServerOptions,
