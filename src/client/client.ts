@@ -353,8 +353,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
         (err, response) => {
           check(err, path);
           if (watch) this.session.watches.add('data', path, watch);
-          const { data, stat } = response as GetDataResponse;
-          return { data: data === null ? null : toBuffer(data), stat };
+          return dataResult(response);
         },
         options.signal,
       );
@@ -478,8 +477,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
         (err, response) => {
           check(err, CONFIG_NODE);
           if (watch) this.session.watches.add('data', CONFIG_NODE, watch);
-          const { data, stat } = response as GetDataResponse;
-          return { data: data === null ? null : toBuffer(data), stat };
+          return dataResult(response);
         },
         options.signal,
       );
@@ -508,8 +506,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> {
         CONFIG_NODE,
         (err, response) => {
           check(err, CONFIG_NODE);
-          const { data, stat } = response as GetDataResponse;
-          return { data: data === null ? null : toBuffer(data), stat };
+          return dataResult(response);
         },
         options.signal,
       );
@@ -664,6 +661,12 @@ export interface ReconfigChange {
   members?: string;
   /** The configuration version this change is based on (default -1n: whatever is current). */
   fromConfig?: bigint;
+}
+
+/** getData's reply (also getConfig's and reconfig's) as the API returns it. */
+function dataResult(response: ClientResponse): DataResult {
+  const { data, stat } = response as GetDataResponse;
+  return { data: data === null ? null : toBuffer(data), stat };
 }
 
 function check(err: number, path: string | undefined): void {

@@ -3,31 +3,13 @@
  * chunks, the handshake (readOnly byte iff sent, expired sessions), pings and
  * notifications, -5/-6, batching, closing, and bad input closing only its own connection.
  */
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeConnectRequest } from '../../../src/protocol/codec-records.js';
 import { OpCode } from '../../../src/protocol/constants.js';
-import type { ClientPort } from '../../../src/server/client-port.js';
-import { RawClient, eventually, openSession, scriptedPort } from './harness.js';
+import { RawClient, eventually, openSession, scriptedPortFixture } from './harness.js';
 
-const ports: ClientPort[] = [];
-const clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const p of ports.splice(0)) await p.close();
-});
-
-async function setup(options: Parameters<typeof scriptedPort>[0] = {}) {
-  const logs: string[] = [];
-  const s = await scriptedPort({ log: (line) => logs.push(line), ...options });
-  ports.push(s.port);
-  return { ...s, logs };
-}
-
-function track(client: RawClient): RawClient {
-  clients.push(client);
-  return client;
-}
+const { setup, track } = scriptedPortFixture();
 
 const CONNECT_45 = encodeConnectRequest({ protocolVersion: 0, lastZxidSeen: 0, timeOut: 30000, sessionId: 0n, passwd: new Uint8Array(16), readOnly: false });
 

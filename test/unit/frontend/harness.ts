@@ -5,6 +5,7 @@
  * tested without the real pipeline.
  */
 import { connect, type Socket } from 'node:net';
+import { afterEach } from 'node:test';
 import { EventEmitter } from 'eventemitter3';
 import { ClientPort, type ClientPortOptions } from '../../../src/server/client-port.js';
 import type { ConnectionAcceptor, ConnectionInfo, ConnectionSink, ServerConnection } from '../../../src/server/connection.js';
@@ -343,4 +344,32 @@ export async function eventually(predicate: () => boolean, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Per-file fixture: `setup` starts a scripted port (its log lines collected in `logs`),
+ * `track` registers a raw client; both are closed after each test.
+ */
+export function scriptedPortFixture(): {
+  setup: (options?: Partial<ClientPortOptions>) => Promise<Awaited<ReturnType<typeof scriptedPort>> & { logs: string[] }>;
+  track: (client: RawClient) => RawClient;
+} {
+  const ports: ClientPort[] = [];
+  const clients: RawClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    for (const p of ports.splice(0)) await p.close();
+  });
+  return {
+    async setup(options = {}) {
+      const logs: string[] = [];
+      const s = await scriptedPort({ log: (line) => logs.push(line), ...options });
+      ports.push(s.port);
+      return { ...s, logs };
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+  };
 }

@@ -4,31 +4,13 @@
  * senders and clients that do not read their replies. Each affects only its own
  * connection.
  */
-import { afterEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpCode } from '../../../src/protocol/constants.js';
-import type { ClientPort } from '../../../src/server/client-port.js';
 import { DEFAULT_CLIENT_PORT_LIMITS, resolveLimits } from '../../../src/server/limits.js';
-import { RawClient, eventually, fourLetterWord, openSession, scriptedPort } from './harness.js';
+import { RawClient, eventually, fourLetterWord, openSession, scriptedPortFixture } from './harness.js';
 
-const ports: ClientPort[] = [];
-const clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const p of ports.splice(0)) await p.close();
-});
-
-async function setup(options: Parameters<typeof scriptedPort>[0] = {}) {
-  const logs: string[] = [];
-  const s = await scriptedPort({ log: (line) => logs.push(line), ...options });
-  ports.push(s.port);
-  return { ...s, logs };
-}
-
-function track(client: RawClient): RawClient {
-  clients.push(client);
-  return client;
-}
+const { setup, track } = scriptedPortFixture();
 
 const getData = (path: string) => ({ type: OpCode.getData, path, watch: false }) as const;
 
