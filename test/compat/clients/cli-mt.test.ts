@@ -58,11 +58,13 @@ class CliMt {
 
   /** `ls`: the children, sorted. Leaves a child watch. */
   async ls(path: string): Promise<string[]> {
-    // The listing has no end marker: a following failing `exists` provides one (replies come in order).
+    // The listing has no end marker: a following `ls` of a missing node provides one. Both
+    // are printed by the completion thread, in reply order; a synchronous command's error
+    // (say `exists`) is printed by the main thread and can overtake the listing.
     const marker = `/zoostate-ls-end-${++this.markers}`;
     this.send(`ls ${path}`);
-    this.send(`exists ${marker}`);
-    const m = await this.expect(`${re(path)}: rc = 0\\n((?:\\t.*\\n)*)Error -101 for ${re(marker)}\\n`);
+    this.send(`ls ${marker}`);
+    const m = await this.expect(`${re(path)}: rc = 0\\n((?:\\t.*\\n)*)${re(marker)}: rc = -101\\n`);
     return m[1]!
       .split('\n')
       .filter((l) => l.startsWith('\t'))
