@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { OpCode, Perms } from '../../src/protocol/constants.js';
 import { ZooKeeperError } from '../../src/protocol/errors.js';
-import type { ACL } from '../../src/protocol/records.js';
+import type { ACL, Id } from '../../src/protocol/records.js';
 import { makeZxid } from '../../src/protocol/zxid.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { seededRandom } from '../../src/runtime/random.js';
@@ -30,6 +30,7 @@ const ACL_OPEN: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone'
 const NODES = 1000;
 const DATA = new Uint8Array(100).fill(7);
 const WRITES = quick ? 20_000 : 300_000;
+const NO_AUTH: Id[] = [];
 
 function paths(): string[] {
   return Array.from({ length: NODES }, (_, i) => `/bench/n${i}`);
@@ -72,6 +73,8 @@ function runWrites(server: QuorumServer, outstanding: number, count: number): Pr
     let issued = 0;
     let completed = 0;
     const latencies: number[] = [];
+    // A session's id and auth ids are fixed, as on a client connection.
+    const sessionIds = Array.from({ length: outstanding }, (_, s) => BigInt(s + 1));
     const start = performance.now();
     const issue = (session: number): void => {
       if (issued >= count) return;
@@ -79,7 +82,7 @@ function runWrites(server: QuorumServer, outstanding: number, count: number): Pr
       const t0 = performance.now();
       server.write(
         { type: OpCode.setData, path: all[i % NODES]!, data: DATA, version: -1 },
-        { sessionId: BigInt(session + 1), cxid: i, authIds: [] },
+        { sessionId: sessionIds[session]!, cxid: i, authIds: NO_AUTH },
         (result) => {
           if (result instanceof ZooKeeperError) {
             reject(result);

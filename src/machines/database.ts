@@ -40,13 +40,23 @@ export interface DatabaseOptions {
    * snapshot): the static configuration. Snapshots carry their own.
    */
   configData?: Uint8Array;
-  /** Called for every transaction applied to the tree, in zxid order. */
-  onApplied?: (txn: Txn, result: ApplyResult) => void;
+  /**
+   * Called for every transaction applied to the tree, in zxid order, with its result, or
+   * undefined when `wantsResult` said nobody reads it.
+   */
+  onApplied?: (txn: Txn, result: ApplyResult | undefined) => void;
+  /**
+   * Whether anyone reads the result of applying `txn` (a local client waits for it, or
+   * watches may fire). False lets the tree skip building outcomes, Stats and watch events,
+   * a replica's main per-write allocation. Default: always true.
+   */
+  wantsResult?: (txn: Txn) => boolean;
   /** Called when the tree object is replaced (a SNAP from the leader). */
   onTreeReplaced?: (tree: DataTree) => void;
 }
 
 const NOOP: StorageDone = () => {};
+const NO_RESULT = { result: false } as const;
 
 /** One server's tree, log and history. See the module comment. */
 export class ZabDatabase {
@@ -63,7 +73,8 @@ export class ZabDatabase {
   /** `treeOptions` plus the static configuration, for trees started from scratch. */
   private readonly freshTreeOptions: DataTreeOptions;
   private readonly snapCount: number;
-  private readonly onApplied: ((txn: Txn, result: ApplyResult) => void) | undefined;
+  private readonly onApplied: ((txn: Txn, result: ApplyResult | undefined) => void) | undefined;
+  private readonly wantsResult: ((txn: Txn) => boolean) | undefined;
   private readonly onTreeReplaced: ((tree: DataTree) => void) | undefined;
   private unapplied: Txn[] = [];
   private uHead = 0;
@@ -77,6 +88,7 @@ export class ZabDatabase {
     this.freshTreeOptions = options.configData === undefined ? this.treeOptions : { ...this.treeOptions, configData: options.configData };
     this.snapCount = options.snapCount ?? 100_000;
     this.onApplied = options.onApplied;
+    this.wantsResult = options.wantsResult;
     this.onTreeReplaced = options.onTreeReplaced;
     const state = this.storage.open();
     this.acceptedEpoch = state.acceptedEpoch;
@@ -148,13 +160,14 @@ export class ZabDatabase {
   applyThrough(zxid: Zxid): number {
     const tree = this.treeRef;
     const onApplied = this.onApplied;
+    const wantsResult = this.wantsResult;
     const list = this.unapplied;
     let i = this.uHead;
     while (i < list.length && list[i]!.header.zxid <= zxid) {
       const txn = list[i]!;
       list[i] = undefined as unknown as Txn; // release early
       i++;
-      const result = tree.apply(txn);
+      const result = wantsResult === undefined || wantsResult(txn) ? tree.apply(txn) : tree.apply(txn, NO_RESULT);
       if (onApplied !== undefined) onApplied(txn, result);
     }
     const count = i - this.uHead;

@@ -212,7 +212,8 @@ export class ClientService implements ConnectionAcceptor {
     this.sessions = new SessionManager(server, options);
     this.containers = new ContainerReaper(server, options);
     this.idle = new ExpiryQueue<Connection>(server.timing.tickTime);
-    server.on('applied', (txn, result) => this.onApplied(txn, result));
+    // Results carry the watch events: needed only while a watch here could fire.
+    server.addApplyConsumer({ wantsResult: () => !this.watches.isEmpty(), applied: (txn, result) => this.onApplied(txn, result) });
     server.on('serving', (serving) => {
       if (!serving) this.closeAll('the server stopped serving');
     });
@@ -765,13 +766,15 @@ export class ClientService implements ConnectionAcceptor {
 
   // ------------------------------------------------------------------ server events
 
-  private onApplied(txn: Txn, result: ApplyResult): void {
+  private onApplied(txn: Txn, result: ApplyResult | undefined): void {
     // The leader's proposals of its own epoch (not the history it committed on taking over).
     if (this.leadingSince >= 0 && epochOf(txn.header.zxid) === this.server.epoch) this.stats.proposalSizes.add(proposalSize(txn));
-    const events = result.events;
-    for (let i = 0; i < events.length; i++) {
-      this.wireEvent = null; // one shared WatcherEvent per trigger, made on first delivery
-      this.watches.trigger(events[i]!, this.deliverFn);
+    if (result !== undefined) {
+      const events = result.events;
+      for (let i = 0; i < events.length; i++) {
+        this.wireEvent = null; // one shared WatcherEvent per trigger, made on first delivery
+        this.watches.trigger(events[i]!, this.deliverFn);
+      }
     }
     if (txn.body.kind === 'closeSession') {
       // §9.1: every server closes the session's connection, without a message; the

@@ -22,8 +22,10 @@ export interface PendingEntry {
 
 /** A session's queue: an array with a moving head (no O(n) shifts). */
 class Queue {
-  items: PendingEntry[] = [];
   head = 0;
+  /** Starts exactly one entry long: most sessions have one request in flight. */
+  constructor(public items: PendingEntry[]) {}
+
   get size(): number {
     return this.items.length - this.head;
   }
@@ -41,17 +43,15 @@ export class PendingRequests {
 
   /** True if `sessionId` has requests waiting. */
   has(sessionId: SessionId): boolean {
-    return this.sessions.has(sessionId);
+    // A bigint-keyed lookup is not free; a replica with nothing pending answers at once.
+    return this.count > 0 && this.sessions.has(sessionId);
   }
 
   /** Queue a request behind the session's earlier ones. */
   add(sessionId: SessionId, entry: PendingEntry): void {
-    let queue = this.sessions.get(sessionId);
-    if (queue === undefined) {
-      queue = new Queue();
-      this.sessions.set(sessionId, queue);
-    }
-    queue.items.push(entry);
+    const queue = this.sessions.get(sessionId);
+    if (queue === undefined) this.sessions.set(sessionId, new Queue([entry]));
+    else queue.items.push(entry);
     this.count++;
   }
 

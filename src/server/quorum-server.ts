@@ -22,6 +22,12 @@
  * The session layer (`ClientService`, sessions.ts) plugs in through `setSessionHooks`:
  * touches in PINGs, the leader's session check, REVALIDATE.
  *
+ * Applied transactions reach `ApplyConsumer`s (`addApplyConsumer`, in registration
+ * order), then `applied` listeners. A result (outcome, Stats, watch events) is built only
+ * when someone reads it: a local write waits for it, an `applied` listener exists, or a
+ * consumer asks (the client service, while it holds watches). A follower with no local
+ * client and no watches applies without building one, as most replicas do most of the time.
+ *
  * Configuration (dynamic reconfiguration, src/machines/reconfig.ts): `config` is the
  * current configuration, `membership` its voters and observers. A fresh tree's
  * `/zookeeper/config` holds the static configuration (the options' membership with the
@@ -157,13 +163,28 @@ export interface QuorumServerOptions {
   addresses?: Iterable<ServerAddressLike> | (() => Iterable<ServerAddressLike>);
 }
 
+/**
+ * A consumer of every transaction a server applies (the session layer, the client
+ * service, the simulator's observers). Unlike an `applied` listener, it says per
+ * transaction whether it reads the result, so results nobody reads are never built.
+ */
+export interface ApplyConsumer {
+  /** True if `applied` will read the result of `txn` (watch events, Stats, outcome). */
+  wantsResult(txn: Txn): boolean;
+  /** `txn` was applied; `result` is undefined unless someone wanted it. */
+  applied(txn: Txn, result: ApplyResult | undefined): void;
+}
+
 /** Events of a `QuorumServer`. */
 export interface QuorumServerEvents {
   /** The ZAB state changed. */
   state: (state: PeerState) => void;
   /** The server started or stopped serving clients. */
   serving: (serving: boolean) => void;
-  /** A transaction was applied to the tree (every server, in zxid order). */
+  /**
+   * A transaction was applied to the tree (every server, in zxid order), after the
+   * `ApplyConsumer`s saw it. Listening makes the server build every result.
+   */
   applied: (txn: Txn, result: ApplyResult) => void;
   /** The tree object was replaced (a SNAP from the leader). */
   treeReplaced: (tree: DataTree) => void;
@@ -197,6 +218,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
   private vote: EstablishedVote | undefined;
   private lastState: PeerState = 'STOPPED';
   private pending = new PendingRequests();
+  private readonly consumers: ApplyConsumer[] = [];
   private starting = false;
   private closing: Promise<void> = Promise.resolve();
   private generation = 0;
@@ -287,6 +309,7 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
       // A standalone server's /zookeeper/config is empty, as ZooKeeper's.
       ...(this.standalone(this.staticCfg) ? {} : { configData: encodeConfig(this.staticCfg) }),
       onApplied: (txn, result) => this.onApplied(txn, result),
+      wantsResult: (txn) => this.wantsResult(txn),
       onTreeReplaced: (tree) => {
         this.adoptTreeConfig(true);
         this.emit('treeReplaced', tree);
@@ -716,7 +739,27 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     if (reply !== undefined) this.outboxRef?.push(from, this.withConfig(reply));
   }
 
-  private onApplied(txn: Txn, result: ApplyResult): void {
+  /**
+   * Feed every transaction applied from now on to `consumer` (after the consumers added
+   * before it, before the `applied` listeners). Returns a function that removes it.
+   */
+  addApplyConsumer(consumer: ApplyConsumer): () => void {
+    this.consumers.push(consumer);
+    return () => {
+      const index = this.consumers.indexOf(consumer);
+      if (index >= 0) this.consumers.splice(index, 1);
+    };
+  }
+
+  /** Does anyone read the result of applying `txn` here? See the module comment. */
+  private wantsResult(txn: Txn): boolean {
+    if (this.pending.has(txn.header.sessionId) || this.listenerCount('applied') > 0) return true;
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) if (consumers[i]!.wantsResult(txn)) return true;
+    return false;
+  }
+
+  private onApplied(txn: Txn, result: ApplyResult | undefined): void {
     if (txn.body.kind === 'reconfig') {
       // Activate at once: the reply (and whatever the listeners do) sees the new configuration.
       const config = decodeConfig(txn.body.data);
@@ -726,6 +769,9 @@ export class QuorumServer extends EventEmitter<QuorumServerEvents> implements Pe
     // Listeners first: the session layer queues the watch notifications this txn causes
     // on every connection BEFORE the write's own reply goes out (§13.2), and closes the
     // connections of a closed session.
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) consumers[i]!.applied(txn, result);
+    if (result === undefined) return; // nobody here reads it: no local request, no listener
     if (this.listenerCount('applied') > 0) this.emit('applied', txn, result);
     if (this.pending.size > 0) this.pending.complete(txn.header.sessionId, txn.header.cxid, 'write', result);
   }

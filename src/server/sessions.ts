@@ -62,8 +62,12 @@ export function sessionTimeoutBounds(tickTime: number, options: SessionOptions =
 
 /** True for ids this layer issues (a server id in the high byte); see the module comment. */
 export function isClientSessionId(sessionId: SessionId): boolean {
-  return BigInt.asUintN(64, sessionId) >> 56n !== 0n;
+  // The high byte of the 64-bit id is non-zero: negative as a signed long, or ≥ 2^56.
+  // (Comparisons allocate nothing; this runs in the leader's prepare of every write.)
+  return sessionId < 0n || sessionId >= HIGH_BYTE_ONE;
 }
+
+const HIGH_BYTE_ONE = 1n << 56n;
 
 /** Answer of a revalidation: valid, invalid, or undefined when the server stopped serving first. */
 export type RevalidateCallback = (valid: boolean | undefined) => void;
@@ -90,7 +94,7 @@ export class SessionManager {
     this.secret = options.sessionSecret;
     this.nextId = initialSessionId(server.id, server.clock.now());
     server.on('serving', (serving) => (serving ? this.onServing() : this.onStopped()));
-    server.on('applied', (txn) => this.onApplied(txn));
+    server.addApplyConsumer({ wantsResult: () => false, applied: (txn) => this.onApplied(txn) });
     server.setSessionHooks(this.hooks());
   }
 

@@ -117,10 +117,10 @@ export class SimCluster {
       this.byId.set(id, server);
       if (options.clientServices !== undefined) {
         const observer = options.serviceObserver;
-        // Listener order is the point: before the service's own 'applied' listener, then after it.
-        if (observer) server.on('applied', (txn, result) => observer.applying(id, txn, result));
+        // Consumer order is the point: before the service's own consumer, then after it.
+        if (observer) server.addApplyConsumer({ wantsResult: () => true, applied: (txn, result) => observer.applying(id, txn, result!) });
         const service = new ClientService(server, options.clientServices);
-        if (observer) server.on('applied', (txn, result) => observer.applied(id, txn, result));
+        if (observer) server.addApplyConsumer({ wantsResult: () => true, applied: (txn, result) => observer.applied(id, txn, result!) });
         options.clientService?.(id, service);
         this.services.set(id, service);
       }

@@ -107,8 +107,9 @@ export class MemoryStorage implements Storage {
     this.enqueue(() => {
       let last = this.lastLoggedZxid;
       for (const txn of batch) {
-        invariant(txn.header.zxid > last, () => `log append out of order: ${txn.header.zxid} after ${last}`);
-        last = txn.header.zxid;
+        const zxid = txn.header.zxid;
+        if (zxid <= last) invariant(false, `log append out of order: ${zxid} after ${last}`);
+        last = zxid;
         this.log.push(txn);
       }
       this.stats.txnsAppended += batch.length;

@@ -242,7 +242,7 @@ export class WatchRegistry<W> {
    */
   trigger(event: WatchEvent, deliver: Deliver<W>): number {
     const { type, path } = event;
-    if (this.data.byPath.size === 0 && this.child.byPath.size === 0) return 0;
+    if (this.isEmpty()) return 0;
     const sources: Set<W>[] = [];
     let n = 0;
     if (type !== EventType.NodeChildrenChanged) n = this.data.collect(path, type, sources, n);

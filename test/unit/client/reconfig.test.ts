@@ -26,6 +26,9 @@ test('reconfig adds and removes an observer for the super user; getConfig follow
     assert.match(before.data!.toString(), /^server\.1=/m);
     const added = await admin.reconfig({ joining: OBSERVER });
     assert.ok(added.data!.toString().includes(OBSERVER), added.data!.toString());
+    // Another session may be on a server that has not applied it yet: sync first, as
+    // ZooKeeper requires for reading another client's write.
+    await user.sync('/zookeeper/config');
     assert.deepEqual((await user.getConfig()).data, added.data, 'another session reads the new configuration');
     await assert.rejects(admin.reconfig({ leaving: '100', fromConfig: versionOf(added.data) + 1n }), { code: ErrorCode.BadVersion });
     await assert.rejects(user.reconfig({ leaving: '100' }), { code: ErrorCode.NoAuth });
