@@ -4,7 +4,10 @@
  * - committed writes/s at 1, 64 and 1024 outstanding writes (setData of 100 bytes on
  *   1000 nodes, issued on the leader, closed loop), p50/p99 commit latency;
  * - the bare tree rate (prepare + apply on a plain DataTree) measured in the same run, and
- *   the ensemble's overhead against it (a write is prepared once and applied three times);
+ *   the ensemble's overhead against it (a write is prepared once and applied three times).
+ *   The 1024-outstanding rate and the overhead are medians of rounds that alternate a
+ *   bare-tree run with an ensemble run, so a burst of machine noise skews one round, not
+ *   the ratio;
  * - local reads/s (getData through a follower's read path);
  * - ready: createEnsemble to a serving leader; failover: leader killed to the next
  *   committed write, in wall time and in virtual time (a VirtualClock run).
@@ -30,6 +33,8 @@ const ACL_OPEN: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone'
 const NODES = 1000;
 const DATA = new Uint8Array(100).fill(7);
 const WRITES = quick ? 20_000 : 300_000;
+/** Alternating bare-tree / ensemble rounds at 1024 outstanding. */
+const ROUNDS = quick ? 1 : 3;
 const NO_AUTH: Id[] = [];
 
 function paths(): string[] {
@@ -168,7 +173,7 @@ function failoverVirtual(): number {
 
 async function main(): Promise<void> {
   const metrics: Metric[] = [];
-  const bare = bareTreeRate(WRITES);
+  bareTreeRate(WRITES); // warm-up
 
   // Ready: the first ensemble of the process (cold: includes JIT warm-up), then the median
   // of five more (warm).
@@ -188,11 +193,18 @@ async function main(): Promise<void> {
   await seed(leader);
 
   const results: Record<number, { perSecond: number; latencies: number[] }> = {};
-  for (const outstanding of [1, 64, 1024]) {
+  for (const outstanding of [1, 64]) {
     const count = outstanding === 1 ? Math.min(WRITES, quick ? 2_000 : 20_000) : WRITES;
     await runWrites(leader, outstanding, Math.min(count, 5_000)); // warm-up
     results[outstanding] = await runWrites(leader, outstanding, count);
   }
+  await runWrites(leader, 1024, 5_000); // warm-up
+  const rounds: { bare: number; run: { perSecond: number; latencies: number[] } }[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push({ bare: bareTreeRate(WRITES), run: await runWrites(leader, 1024, WRITES) });
+  const byRate = [...rounds].sort((a, b) => a.run.perSecond - b.run.perSecond);
+  results[1024] = byRate[Math.floor(ROUNDS / 2)]!.run;
+  const bare = percentile(rounds.map((r) => r.bare).sort((a, b) => a - b), 50);
+  const overhead = percentile(rounds.map((r) => r.bare / r.run.perSecond).sort((a, b) => a - b), 50);
   const follower = ensemble.servers.find((s) => s !== leader)!;
   await new Promise((r) => setTimeout(r, 50));
   localReads(follower, 200_000); // warm-up
@@ -202,7 +214,7 @@ async function main(): Promise<void> {
   const failVirtual = failoverVirtual();
 
   const w1024 = results[1024]!;
-  metrics.push({ metric: 'ensemble.writes_per_s', value: Math.round(w1024.perSecond), unit: 'writes/s', note: '1024 outstanding, 3 servers' });
+  metrics.push({ metric: 'ensemble.writes_per_s', value: Math.round(w1024.perSecond), unit: 'writes/s', note: `1024 outstanding, 3 servers, median of ${ROUNDS}` });
   for (const o of [1, 64, 1024]) {
     const r = results[o]!;
     if (o !== 1024) metrics.push({ metric: `ensemble.writes_per_s_${o}`, value: Math.round(r.perSecond), unit: 'writes/s', note: `${o} outstanding` });
@@ -210,7 +222,7 @@ async function main(): Promise<void> {
     metrics.push({ metric: `ensemble.commit_p99_ms_${o}`, value: percentile(r.latencies, 99), unit: 'ms' });
   }
   metrics.push({ metric: 'ensemble.tree_baseline_per_s', value: Math.round(bare), unit: 'writes/s', note: 'prepare+apply on one DataTree' });
-  metrics.push({ metric: 'ensemble.overhead_x', value: bare / w1024.perSecond, unit: 'x', note: 'bare tree rate / ensemble rate (target <= 10)' });
+  metrics.push({ metric: 'ensemble.overhead_x', value: overhead, unit: 'x', note: 'bare tree rate / ensemble rate, median of rounds (target <= 10)' });
   metrics.push({ metric: 'ensemble.reads_per_s', value: Math.round(reads), unit: 'reads/s', note: 'getData on a follower' });
   metrics.push({ metric: 'ensemble.ready_ms', value: readyMs, unit: 'ms', note: 'createEnsemble to a serving leader, median of 5 warm runs' });
   metrics.push({ metric: 'ensemble.ready_cold_ms', value: readyCold, unit: 'ms', note: 'the first ensemble of the process' });

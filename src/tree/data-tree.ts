@@ -106,6 +106,42 @@ const SESSION_CREATED: TxnOutcome = Object.freeze({ kind: 'createSession' });
 const ERRORS = new Map<number, OpOutcome>();
 /** Stands for a successful op when no result is built (never returned to callers). */
 const APPLIED: OpOutcome = CHECKED;
+const NO_EVENTS: readonly WatchEvent[] = Object.freeze([]);
+
+/**
+ * The watch events of one apply, in a buffer kept across applies; `take()` hands out an
+ * exact-size copy (a single-op write allocates a one- or two-slot array, not a growable one).
+ */
+class EventCollector {
+  private buffer: WatchEvent[] = [];
+  private count = 0;
+
+  /** Start collecting (an earlier apply may have thrown midway). */
+  begin(): this {
+    this.clear();
+    return this;
+  }
+
+  push(event: WatchEvent): void {
+    this.buffer[this.count++] = event;
+  }
+
+  /** The events collected, in order; the collector is empty afterwards. */
+  take(): readonly WatchEvent[] {
+    const b = this.buffer;
+    const n = this.count;
+    const out = n === 0 ? NO_EVENTS : n === 1 ? [b[0]!] : n === 2 ? [b[0]!, b[1]!] : b.slice(0, n);
+    this.clear();
+    return out;
+  }
+
+  private clear(): void {
+    const b = this.buffer;
+    if (b.length > 1024) this.buffer = []; // a big closeSession's or multi's
+    else for (let i = 0; i < this.count; i++) b[i] = undefined as unknown as WatchEvent; // retain nothing
+    this.count = 0;
+  }
+}
 
 /** A shared frozen error outcome per code (error outcomes carry nothing else). */
 function failed(err: number): OpOutcome {
@@ -126,6 +162,8 @@ export class DataTree {
   private readonly containerPaths = new Set<string>();
   private readonly ttlPaths = new Set<string>();
   private readonly sessionTable = new Map<SessionId, number>();
+  /** Where `apply` collects watch events (reused: apply is never re-entered). */
+  private readonly events = new EventCollector();
   private lastZxid: Zxid = 0;
   // Parent of the last create (path and slot), valid until that node is deleted.
   private lastParentPath: string | null = null;
@@ -397,7 +435,7 @@ export class DataTree {
     const { header, body } = txn;
     const zxid = header.zxid;
     // null: no result wanted, so no events, Stats or outcomes are built.
-    const events: WatchEvent[] | null = options === undefined || options.result !== false ? [] : null;
+    const events: EventCollector | null = options === undefined || options.result !== false ? this.events.begin() : null;
     let outcome: TxnOutcome;
     let err = 0;
     switch (body.kind) {
@@ -425,10 +463,10 @@ export class DataTree {
       }
     }
     if (zxid > this.lastZxid) this.lastZxid = zxid;
-    return events === null ? undefined : { zxid, err, outcome, events };
+    return events === null ? undefined : { zxid, err, outcome, events: events.take() };
   }
 
-  private applyOp(op: MultiTxnOp, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
+  private applyOp(op: MultiTxnOp, zxid: Zxid, time: number, events: EventCollector | null): OpOutcome {
     switch (op.kind) {
       case 'create':
         return this.applyCreate(op, zxid, time, events);
@@ -447,7 +485,7 @@ export class DataTree {
     }
   }
 
-  private applyMulti(body: MultiTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): TxnOutcome {
+  private applyMulti(body: MultiTxn, zxid: Zxid, time: number, events: EventCollector | null): TxnOutcome {
     const ops = body.ops;
     let anyError = false;
     for (let i = 0; i < ops.length; i++) {
@@ -470,7 +508,7 @@ export class DataTree {
     return { kind: 'multi', results };
   }
 
-  private applyCloseSession(body: CloseSessionTxn, sessionId: SessionId, zxid: Zxid, events: WatchEvent[] | null): TxnOutcome {
+  private applyCloseSession(body: CloseSessionTxn, sessionId: SessionId, zxid: Zxid, events: EventCollector | null): TxnOutcome {
     const deleted: string[] | null = events === null ? null : [];
     for (const path of body.paths) {
       if (this.applyDelete(path, zxid, events).kind !== 'error' && deleted !== null) deleted.push(path);
@@ -479,7 +517,7 @@ export class DataTree {
     return deleted === null ? APPLIED : { kind: 'closeSession', deleted };
   }
 
-  private applyCreate(t: CreateTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
+  private applyCreate(t: CreateTxn, zxid: Zxid, time: number, events: EventCollector | null): OpOutcome {
     const s = this.store;
     const path = t.path;
     const slash = path.lastIndexOf('/');
@@ -508,11 +546,12 @@ export class DataTree {
     const slot = s.add(path, t.data, t.acl, t.ephemeralOwner, zxid, time);
     if (t.ephemeralOwner !== 0n) this.index(path, t.ephemeralOwner, true);
     if (events === null) return APPLIED;
-    events.push({ type: EventType.NodeCreated, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
+    events.push({ type: EventType.NodeCreated, path });
+    events.push({ type: EventType.NodeChildrenChanged, path: parentPath });
     return { kind: 'create', path, stat: s.stat(slot) };
   }
 
-  private applyDelete(path: string, zxid: Zxid, events: WatchEvent[] | null): OpOutcome {
+  private applyDelete(path: string, zxid: Zxid, events: EventCollector | null): OpOutcome {
     const s = this.store;
     const slot = s.slots.get(path);
     if (slot === undefined) return failed(ErrorCode.NoNode);
@@ -528,11 +567,14 @@ export class DataTree {
     s.remove(path, slot);
     s.childDeleted(parentPath, parent, path.slice(slash + 1), zxid);
     if (owner !== 0n) this.index(path, owner, false);
-    if (events !== null) events.push({ type: EventType.NodeDeleted, path }, { type: EventType.NodeChildrenChanged, path: parentPath });
+    if (events !== null) {
+      events.push({ type: EventType.NodeDeleted, path });
+      events.push({ type: EventType.NodeChildrenChanged, path: parentPath });
+    }
     return DELETED;
   }
 
-  private applySetData(t: SetDataTxn, zxid: Zxid, time: number, events: WatchEvent[] | null): OpOutcome {
+  private applySetData(t: SetDataTxn, zxid: Zxid, time: number, events: EventCollector | null): OpOutcome {
     const s = this.store;
     const slot = s.slots.get(t.path);
     if (slot === undefined) return failed(ErrorCode.NoNode);
