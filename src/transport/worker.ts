@@ -177,13 +177,27 @@ export class WorkerTransport extends EventEmitter<TransportEvents> implements Tr
     this.scheduled = false;
     const dirty = this.dirty;
     this.dirty = [];
-    for (const link of dirty) {
+    // A leader sends every follower the same messages (proposals, commits) in the same
+    // order: those links share one encoding, copied to all but the last, transferred there.
+    let bytes: Uint8Array | null = null;
+    let encodedFrom: PeerMessage[][] | null = null;
+    for (let i = 0; i < dirty.length; i++) {
+      const link = dirty[i]!;
       const batches = link.pending;
       link.pending = null;
       if (batches === null || this.links.get(link.peer) !== link) continue;
       if (this.codec) {
-        const bytes = encodePeerBatches(batches);
-        link.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+        if (bytes === null || encodedFrom === null || !sameBatches(encodedFrom, batches)) {
+          bytes = encodePeerBatches(batches);
+          encodedFrom = batches;
+        }
+        const next = dirty[i + 1]?.pending;
+        if (next !== undefined && next !== null && sameBatches(batches, next)) {
+          link.port.postMessage(bytes); // copied: the next link posts the same bytes
+        } else {
+          link.port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+          bytes = null;
+        }
       } else if (this.transfer) link.port.postMessage(batches, transferables(batches));
       else link.port.postMessage(batches);
     }
@@ -200,6 +214,20 @@ export class WorkerTransport extends EventEmitter<TransportEvents> implements Tr
     }
     this.control.close();
   }
+}
+
+/** True if `a` and `b` hold the same message objects in the same batches (no deep compare). */
+function sameBatches(a: readonly (readonly PeerMessage[])[], b: readonly (readonly PeerMessage[])[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
 }
 
 function transferables(batches: PeerMessage[][]): ArrayBuffer[] {

@@ -151,3 +151,27 @@ test('worker hub: registering a live id again replaces the old endpoint (restart
     await hub.close();
   }
 });
+
+test('worker transport: peers sent the same messages share one encoding, and each gets them intact', async () => {
+  const hub = new WorkerHub();
+  try {
+    const leader = hub.endpoint(1);
+    const peers = [2, 3, 4].map((id) => hub.endpoint(id));
+    const recs = peers.map((p) => record(p));
+    await pollUntil(() => leader.connectedPeers().length === 3, 'connected');
+    const txn = { header: { sessionId: 5n, cxid: 1, zxid: 2 ** 32 + 1, time: 7 }, body: { kind: 'setData' as const, path: '/a', data: new Uint8Array([1, 2, 3]), version: 1 } };
+    const proposal = { type: 'proposal' as const, txn };
+    const commit = { type: 'commit' as const, zxid: 2 ** 32 + 1 };
+    // One tick: 2 and 3 get the same messages (one encoding, copied then transferred),
+    // 4 gets a ping first (its own encoding).
+    leader.send(2, [proposal, commit]);
+    leader.send(3, [proposal, commit]);
+    leader.send(4, [{ type: 'ping', zxid: 0, touches: [] }, proposal, commit]);
+    await pollUntil(() => recs.every((r) => r.batches.has(1)), 'delivered');
+    for (const rec of recs.slice(0, 2)) assert.deepEqual(rec.batches.get(1), [[proposal, commit]]);
+    assert.deepEqual(recs[2]!.batches.get(1), [[{ type: 'ping', zxid: 0, touches: [] }, proposal, commit]]);
+    assert.equal(txn.body.data.length, 3, 'the sender\'s data is never detached');
+  } finally {
+    await hub.close();
+  }
+});
