@@ -49,6 +49,7 @@ export type { Ensemble, EnsembleOptions, EnsembleTransport, InspectObserver, Ens
 export type { WorkerEnsemble, WorkerEnsembleOptions, WorkerServer, WorkerServerEvents } from './server/worker/worker-ensemble.js';
 export { QuorumServer } from './server/quorum-server.js';
 export type {
+  ApplyConsumer,
   QuorumServerOptions,
   QuorumServerEvents,
   RequestContext,
