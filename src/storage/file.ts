@@ -33,6 +33,11 @@
  * can still be in flight, and a reopened storage never races a stale write.
  * Completion callbacks run through `clock.defer`, in issue order; the pipeline starts
  * through `clock.defer` too, so every append issued in the same turn joins one group.
+ * The one exception to the order is `saveSnapshot` (the Storage contract allows it): a
+ * snapshot is written beside the pipeline, as ZooKeeper writes its snapshots from a
+ * thread of their own, so appends and their ACKs never wait for a tree of many megabytes
+ * to reach the disk. Only what touches snapshot files waits for it: another snapshot,
+ * `installSnapshot` and `purge`.
  *
  * Reads are synchronous and see only durable state: an in-memory index maps each
  * durable record's zxid to its segment offset (records of a group in flight are staged
@@ -139,8 +144,9 @@ type Op =
   | { kind: 'append'; txns: readonly Txn[]; done: StorageDone }
   | { kind: 'epoch'; file: typeof ACCEPTED_EPOCH_FILE | typeof CURRENT_EPOCH_FILE; epoch: number; done: StorageDone }
   | { kind: 'truncate'; zxid: Zxid; done: StorageDone }
-  | { kind: 'snapshot'; snapshot: Snapshot; install: boolean; done: StorageDone }
+  | SnapshotOp
   | { kind: 'purge'; zxid: Zxid; done: StorageDone };
+type SnapshotOp = { kind: 'snapshot'; snapshot: Snapshot; install: boolean; done: StorageDone };
 
 interface Segment {
   path: string;
@@ -243,6 +249,8 @@ export class FileStorage implements Storage {
   private queue: Op[] = [];
   private qHead = 0;
   private running = false;
+  /** A `saveSnapshot` being written beside the pipeline (see the module comment), or null. */
+  private background: SnapshotOp | null = null;
   private pumping = false;
   private kickScheduled = false;
   /** The zxid the log will end at once every queued mutation is done (for argument checks). */
@@ -294,6 +302,7 @@ export class FileStorage implements Storage {
     this.queue = [];
     this.qHead = 0;
     this.running = false;
+    this.background = null;
     this.kickScheduled = false;
     this.lastIssued = this.lastLoggedZxid;
     return {
@@ -309,10 +318,11 @@ export class FileStorage implements Storage {
     const session = this.session;
     if (!session) return;
     session.dead = true;
-    this.stats.lost += this.queue.length - this.qHead;
+    this.stats.lost += this.queue.length - this.qHead + (this.background === null ? 0 : 1);
     this.queue = [];
     this.qHead = 0;
     this.running = false;
+    this.background = null;
     this.index.unstage();
     session.release();
     this.session = null;
@@ -326,7 +336,7 @@ export class FileStorage implements Storage {
 
   /** Mutations issued whose callback has not been scheduled yet. */
   get pendingCount(): number {
-    return this.queue.length - this.qHead;
+    return this.queue.length - this.qHead + (this.background === null ? 0 : 1);
   }
 
   // ---------------------------------------------------------------- mutations
@@ -460,8 +470,17 @@ export class FileStorage implements Storage {
     this.pumping = true;
     try {
       while (!this.running && !session.dead && this.qHead < this.queue.length) {
-        this.running = true;
         const op = this.queue[this.qHead]!;
+        if (op.kind === 'snapshot' || op.kind === 'purge') {
+          if (this.background !== null) break; // they touch snapshot files: wait for it
+          if (op.kind === 'snapshot' && !op.install) {
+            this.qHead++; // leaves the pipeline; completes on its own
+            this.background = op;
+            this.runSnapshot(session, op.snapshot, false, () => this.backgroundDurable(session, op));
+            continue;
+          }
+        }
+        this.running = true;
         switch (op.kind) {
           case 'append':
             this.runAppends(session);
@@ -473,7 +492,7 @@ export class FileStorage implements Storage {
             this.runTruncate(session, op.zxid);
             break;
           case 'snapshot':
-            this.runSnapshot(session, op.snapshot, op.install);
+            this.runSnapshot(session, op.snapshot, op.install, () => this.complete(session, 1));
             break;
           case 'purge':
             this.runPurge(session, op.zxid);
@@ -504,6 +523,16 @@ export class FileStorage implements Storage {
         if (session.dead) return; // a callback closed the storage
         op.done();
       }
+    });
+    this.pump();
+  }
+
+  /** The background snapshot is durable: its callback, then whatever waited for it. */
+  private backgroundDurable(session: Session, op: SnapshotOp): void {
+    if (this.background !== op) return;
+    this.background = null;
+    this.clock.defer(() => {
+      if (!session.dead) op.done();
     });
     this.pump();
   }
@@ -677,7 +706,7 @@ export class FileStorage implements Storage {
   }
 
   /** saveSnapshot / installSnapshot: temp file, fsync, rename, fsync the directory. */
-  private runSnapshot(session: Session, snapshot: Snapshot, install: boolean): void {
+  private runSnapshot(session: Session, snapshot: Snapshot, install: boolean, durable: () => void): void {
     const generation = install ? this.generation + 1 : this.generation;
     const final = join(this.dir, SNAPSHOT_PREFIX + zxidHex(snapshot.zxid));
     const tmp = `${final}.${process.pid}-${tmpCounter++}${TMP_SUFFIX}`;
@@ -694,7 +723,7 @@ export class FileStorage implements Storage {
       this.flush(session, fd, false, () => {
         session.close(fd);
         fs.renameSync(tmp, final);
-        this.flush(session, this.dirFd, false, () => this.snapshotDurable(session, { path: final, zxid: snapshot.zxid }, bytes, install));
+        this.flush(session, this.dirFd, false, () => this.snapshotDurable(session, { path: final, zxid: snapshot.zxid }, bytes, install, durable));
       });
     };
     // Large snapshots go out in chunks on the thread pool, checksummed as they go.
@@ -717,7 +746,7 @@ export class FileStorage implements Storage {
     next();
   }
 
-  private snapshotDurable(session: Session, info: SnapshotInfo, bytes: Uint8Array, install: boolean): void {
+  private snapshotDurable(session: Session, info: SnapshotInfo, bytes: Uint8Array, install: boolean, durable: () => void): void {
     this.stats.snapshotsWritten++;
     if (!install) {
       this.snapshots = this.snapshots.filter((s) => s.zxid !== info.zxid);
@@ -727,7 +756,7 @@ export class FileStorage implements Storage {
         this.newest = info;
         this.snapshotCache = new WeakRef(bytes);
       }
-      this.complete(session, 1);
+      durable();
       return;
     }
     // The new generation is durable: the old log and snapshots are void. Delete them and
@@ -745,7 +774,7 @@ export class FileStorage implements Storage {
     this.snapshotCache = new WeakRef(bytes);
     this.flush(session, this.dirFd, false, () => {
       for (const s of oldSegments) session.close(s.fd);
-      this.complete(session, 1);
+      durable();
     });
   }
 

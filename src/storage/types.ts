@@ -17,7 +17,11 @@
  *   so a simulated run replays exactly.
  * - **FIFO.** Mutations become durable, and their callbacks run, in the order they were
  *   issued. ZAB relies on it: "currentEpoch written" implies "every proposal appended
- *   before it is written" (the ZOOKEEPER-4785 ordering) with a single callback.
+ *   before it is written" (the ZOOKEEPER-4785 ordering) with a single callback. One
+ *   exception: `saveSnapshot` (committed state the log also holds) may complete after
+ *   mutations issued later, so a large snapshot never holds up the ACKs behind it; it
+ *   still completes after everything issued before it, and before a later
+ *   `saveSnapshot`, `installSnapshot` or `purge`.
  * - **Group commit.** `append` takes a batch; one durable write covers all of it.
  * - **Reads are synchronous** and see only durable state (as etcd raft's `Storage`): they
  *   happen at startup and when a leader synchronizes a learner from its log.

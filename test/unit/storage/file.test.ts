@@ -147,6 +147,31 @@ describe('FileStorage', () => {
     again.close();
   });
 
+  withDir('appends issued behind a large snapshot are acknowledged while it is still being written', async (dir) => {
+    // 4 MiB in 16 KiB chunks: 256 thread-pool writes and an fsync before it is durable;
+    // an append group needs one write and one fdatasync.
+    const s = new FileStorage({ dir, snapshotChunkBytes: 16 * 1024 });
+    s.open();
+    const order: string[] = [];
+    s.append(txnRange(1, 1, 2), () => order.push('before'));
+    s.saveSnapshot({ zxid: makeZxid(1, 1), bytes: snapshotBytes(1, 4 * 1024 * 1024) }, () => order.push('snapshot'));
+    s.append(txnRange(1, 3, 2), () => order.push('after'));
+    await realUntil(() => order.length === 1 + 1 + 1, 'every callback');
+    assert.deepEqual(order, ['before', 'after', 'snapshot']);
+    // A purge waits for the snapshot it may rely on; a restart finds both.
+    let purged = false;
+    s.saveSnapshot({ zxid: makeZxid(1, 3), bytes: snapshotBytes(3, 1024 * 1024) }, () => order.push('snapshot 2'));
+    s.purge(makeZxid(1, 1), () => (purged = true));
+    await realUntil(() => purged, 'purge');
+    assert.deepEqual(order.slice(3), ['snapshot 2']);
+    s.close();
+    const again = new FileStorage({ dir });
+    const state = again.open();
+    assert.equal(state.snapshot?.zxid, makeZxid(1, 3));
+    assert.equal(state.lastLoggedZxid, makeZxid(1, 4));
+    again.close();
+  });
+
   withDir('purge deletes whole segments and the snapshots the log no longer needs', (dir) => {
     const { s, clock } = virtual(dir, { segmentBytes: 800 });
     const txns = txnRange(1, 1, 120);
