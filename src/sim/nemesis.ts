@@ -314,8 +314,12 @@ export class Nemesis {
 /** A client the client nemesis can break. */
 export interface ClientFaultTarget {
   readonly name: string;
-  /** Cut the client off from every server for `ms` (then its connections are reset). */
-  cut(ms: number): void;
+  /**
+   * Cut the client off from every server. Returns what ends the cut: the link heals and
+   * the cut connections are reset, as TCP would after a long silence (nothing, if the
+   * client crashed meanwhile: it stays silent).
+   */
+  cut(): () => void;
   /** The client process dies without closing its session. */
   crash(): void;
 }
@@ -328,13 +332,16 @@ export interface ClientNemesisStats {
 
 /**
  * Carries out a `ClientFaultPlan` on the session-level clients: at random intervals it
- * cuts a client off or crashes it. `stop()` ends the faults (cuts heal by themselves;
- * crashed clients stay dead: their sessions expire).
+ * cuts a client off or crashes it. `stop()` ends the faults: cuts still running end at
+ * once (the clients reconnect, so the final checks judge connected clients); crashed
+ * clients stay dead: their sessions expire.
  */
 export class ClientNemesis {
   readonly stats: ClientNemesisStats = { cuts: 0, crashes: 0 };
   private running = false;
   private timer: TimerHandle | undefined;
+  /** Cuts in progress: the timer that ends each, and what ends it. */
+  private readonly cuts = new Map<TimerHandle, () => void>();
 
   constructor(
     private readonly plan: ClientFaultPlan,
@@ -354,6 +361,12 @@ export class ClientNemesis {
     this.running = false;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.cuts.size > 0 && this.trace.enabled) this.trace.log('nem', `end ${this.cuts.size} client cut(s)`);
+    for (const [timer, end] of this.cuts) {
+      this.clock.clearTimeout(timer);
+      end();
+    }
+    this.cuts.clear();
   }
 
   private schedule(): void {
@@ -377,7 +390,12 @@ export class ClientNemesis {
       const ms = plan.cutMs[0] + this.random.int(plan.cutMs[1] - plan.cutMs[0] + 1);
       this.stats.cuts++;
       if (this.trace.enabled) this.trace.log('nem', `cut client ${target.name} off for ${ms} ms`);
-      target.cut(ms);
+      const end = target.cut();
+      const timer = this.clock.setTimeout(() => {
+        this.cuts.delete(timer);
+        end();
+      }, ms);
+      this.cuts.set(timer, end);
     } else {
       this.stats.crashes++;
       if (this.trace.enabled) this.trace.log('nem', `crash client ${target.name}`);

@@ -26,6 +26,7 @@ import { InProcessLink, inProcessConnectString, type InProcessTarget } from '../
 import { LeaderLatch } from '../recipes/leader-latch.js';
 import { Lock } from '../recipes/lock.js';
 import type { ConnectionObserver } from './connections.js';
+import type { ClientFaultTarget } from './nemesis.js';
 import type { SimTrace } from './trace.js';
 import type { VirtualClock } from './virtual-clock.js';
 
@@ -292,12 +293,12 @@ export class RecipeWorkload {
   }
 
   /** Live (not crashed) processes, for the client nemesis. */
-  targets(): { name: string; cut(ms: number): void; crash(): void }[] {
+  targets(): ClientFaultTarget[] {
     return this.processes
       .filter((p) => !p.dead)
       .map((p) => ({
         name: p.name,
-        cut: (ms: number) => this.cut(p, ms),
+        cut: () => this.cut(p),
         crash: () => this.crash(p),
       }));
   }
@@ -331,15 +332,15 @@ export class RecipeWorkload {
     return new Promise((resolve) => this.env.clock.setTimeout(resolve, ms));
   }
 
-  private cut(p: ProcessClient, ms: number): void {
+  private cut(p: ProcessClient): () => void {
     const link = p.link;
     link.partition();
-    if (this.env.trace.enabled) this.env.trace.log(p.name, `cut off for ${ms} ms`);
-    this.env.clock.setTimeout(() => {
+    if (this.env.trace.enabled) this.env.trace.log(p.name, 'cut off');
+    return () => {
       if (p.dead) return; // crashed meanwhile: it stays silent
       link.heal();
       link.disconnect(); // the cut connections are reset, as TCP would after a long silence
-    }, ms);
+    };
   }
 
   private crash(p: ProcessClient): void {

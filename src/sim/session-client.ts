@@ -222,15 +222,15 @@ export class SessionClient implements WorkloadClient {
     }
   }
 
-  /** Cut this client off from every server for `ms`; then its connections are reset (as TCP would). */
-  cut(ms: number): void {
+  /** Cut this client off from every server; see `ClientFaultTarget.cut`. */
+  cut(): () => void {
     const link = this.link;
     link.partition();
-    this.ctx.clock.setTimeout(() => {
+    return () => {
       if (this.deadLinks.has(link)) return; // the client crashed meanwhile: it stays silent
       link.heal();
       link.disconnect();
-    }, ms);
+    };
   }
 
   private readonly deadLinks = new WeakSet<InProcessLink>();

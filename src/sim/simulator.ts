@@ -323,7 +323,7 @@ export async function runSeed(seed: number, options: SimOptions = {}): Promise<S
   const clientPlan = drawClientFaultPlan(sessionRandom.fork('client-faults'), plan.profile, sessionTimeout);
   if (sessionsOn) trace.log('sim', describeClientPlan(clientPlan));
   const clientTargets = (): ClientFaultTarget[] => [
-    ...sessionClients.filter((c) => c.live).map((c) => ({ name: c.name, cut: (ms: number) => c.cut(ms), crash: () => c.crash() })),
+    ...sessionClients.filter((c) => c.live).map((c) => ({ name: c.name, cut: () => c.cut(), crash: () => c.crash() })),
     ...(recipes?.targets() ?? []),
   ];
   const clientNemesis = new ClientNemesis(clientPlan, clientTargets, sessionRandom.fork('client-nemesis'), clock, trace);

@@ -43,6 +43,13 @@ test('client workload: seeds 1..50 pass every checker (sessions, watches, expiry
   assert.ok(cuts > 25 && crashes > 15, `${cuts} cuts, ${crashes} crashes`);
 });
 
+test('a client cut off when the faults stop reconnects before its watches are judged (seed 7166 judged a partitioned client)', async () => {
+  const result = await runSeed(7166, { servers: 5, observers: 1, faults: 'chaos', trace: true });
+  // The seed still does what made it fail: a client cut off shortly before the end.
+  assert.ok(result.trace.some((l) => /nem +end 1 client cut/.test(l)), 'no cut was ended by the heal');
+  assert.equal(result.ok, true, failures(result));
+});
+
 test('client workload: the same seed twice gives the identical trace and history', async () => {
   const options = { workload: 'clients' as const, faults: 'heavy' as const, ops: 150 };
   const a = await runSeed(13, { ...options, trace: true });
