@@ -1,6 +1,8 @@
 /**
  * Recipe workloads: lock contenders (src/recipes/lock.ts) and leader-election candidates
- * (src/recipes/leader-latch.ts), each a little "process" on its own `ZooKeeperClient`
+ * (src/recipes/leader-latch.ts, and selector-style ones, src/recipes/leader-selector.ts,
+ * that lead for a while, relinquish and queue again), each a little "process" on its own
+ * `ZooKeeperClient`
  * (several contenders may share one client, as threads of one process do), under the
  * same server faults plus client faults (a client cut off long enough for its session
  * to expire, or crashed).
@@ -14,7 +16,9 @@
  * - every acquire invocation and how it ended (acquired, or the error that told the
  *   waiter why not);
  * - a leader's term starts at `isLeader` (signal live) and ends when its signal aborts,
- *   when it closes the latch, or when it crashes; with its fencing token.
+ *   when it closes the latch, or when it crashes; with its fencing token. A selector's
+ *   term runs while its `takeLeadership` does: from the call (signal live) until it
+ *   returns (its time is up, or the signal aborted) or the process crashes.
  * The checkers (recipe-checkers.ts) judge the ledger.
  *
  * Test-only: `lockFactory` replaces the lock recipe (a deliberately broken one, built in
@@ -24,6 +28,7 @@ import { createClient, type ZooKeeperClient } from '../client/client.js';
 import type { Random } from '../runtime/random.js';
 import { InProcessLink, inProcessConnectString, type InProcessTarget } from '../server/inproc-channel.js';
 import { LeaderLatch } from '../recipes/leader-latch.js';
+import { LeaderSelector } from '../recipes/leader-selector.js';
 import { Lock } from '../recipes/lock.js';
 import type { ConnectionObserver } from './connections.js';
 import type { ClientFaultTarget } from './nemesis.js';
@@ -87,6 +92,8 @@ export interface RecipeWorkloadOptions {
   /** Largest time a candidate stays in the election, and pauses between (ms). */
   tenureMaxMs: number;
   pauseMaxMs: number;
+  /** Selector-style candidates (`LeaderSelector`, 0: none); they lead up to `holdMaxMs` a term. */
+  selectors: number;
   /** Sessions (ms). */
   sessionTimeoutMs: number;
   spinDelayMs: number;
@@ -110,6 +117,7 @@ export function drawRecipeOptions(random: Random, scale: number, which: { locks:
     sessionTimeoutMs: 1_500 + random.int(3_500),
     spinDelayMs: 20 + random.int(200),
     reconnectDelayMs: 10 + random.int(200),
+    selectors: which.election ? random.int(4) : 0, // drawn last: earlier draws keep their seeds
   };
 }
 
@@ -274,6 +282,10 @@ export class RecipeWorkload {
       const p = this.process();
       this.spawn(p, this.candidate(p, this.random.fork(`candidate${i}`)));
     }
+    for (let i = 0; i < o.selectors; i++) {
+      const p = this.process();
+      this.spawn(p, this.selectorCandidate(p, this.random.fork(`selector${i}`)));
+    }
   }
 
   /** Stop starting new acquisitions and terms; holders release, leaders step down. */
@@ -361,12 +373,12 @@ export class RecipeWorkload {
     for (const args of candidates) {
       this.candidateOf.delete(args);
       const fresh = this.process();
-      this.spawn(fresh, this.candidate(fresh, args.random));
+      this.spawn(fresh, args.kind === 'latch' ? this.candidate(fresh, args.random) : this.selectorCandidate(fresh, args.random));
     }
   }
 
   private readonly contenderOf = new Map<{ id: string; path: string; random: Random }, ProcessClient>();
-  private readonly candidateOf = new Map<{ random: Random }, ProcessClient>();
+  private readonly candidateOf = new Map<{ random: Random; kind: 'latch' | 'selector' }, ProcessClient>();
 
   /** One lock contender: think, acquire, hold, release, until stopped or its process dies. */
   private async contend(p: ProcessClient, who: string, path: string, random: Random): Promise<void> {
@@ -461,7 +473,7 @@ export class RecipeWorkload {
 
   /** One election candidate: join, lead or wait, leave after a tenure, pause, again. */
   private async candidate(p: ProcessClient, random: Random): Promise<void> {
-    const args = { random };
+    const args = { random, kind: 'latch' as const };
     this.candidateOf.set(args, p);
     const o = this.options;
     const ledger = this.ledger;
@@ -520,6 +532,50 @@ export class RecipeWorkload {
       this.candidateOf.delete(args);
     }
   }
+
+  /**
+   * One selector candidate: queue with `autoRequeue`; each time it is chosen, lead for up
+   * to `holdMaxMs` (returning at once if the signal aborts), then relinquish; leave after
+   * a tenure, pause, again.
+   */
+  private async selectorCandidate(p: ProcessClient, random: Random): Promise<void> {
+    const args = { random, kind: 'selector' as const };
+    this.candidateOf.set(args, p);
+    const o = this.options;
+    const path = '/selection';
+    try {
+      while (!this.stopped && !p.dead) {
+        p.ensure();
+        const who = p.name;
+        const selector = new LeaderSelector(
+          p.client,
+          path,
+          async ({ token, signal }) => {
+            const term = this.hold(p, who, 'leader', path, token, signal, () => {}, 1 + random.int(o.holdMaxMs + 1));
+            await Promise.race([term, aborted(signal)]); // the recipe's contract: return when the signal aborts
+          },
+          { clock: this.env.clock, random: random.fork('selector'), id: who },
+        );
+        selector.on('error', () => {});
+        selector.start();
+        await this.sleep(1 + random.int(o.tenureMaxMs + 1));
+        if (p.dead) return;
+        await selector.close().catch(() => undefined);
+        if (p.dead) return;
+        await this.sleep(1 + random.int(o.pauseMaxMs + 1));
+      }
+    } finally {
+      this.candidateOf.delete(args);
+    }
+  }
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function errorName(error: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * Recipes under the simulator: lock contenders (up to 20) and leader-election candidates
+ * Recipes under the simulator: lock contenders (up to 20), leader-latch and leader-selector candidates
  * under server faults, session expiries and client crashes. Mutual exclusion (honouring
  * SUSPENDED), increasing fencing tokens and waiter liveness hold for the shipped
  * recipes; a lock that trusts its predecessor's deletion is caught.
@@ -37,13 +37,31 @@ test('recipe workload: 20 contenders on one lock with timeouts keep mutual exclu
   let leases = 0;
   let timeouts = 0;
   for (const seed of [3, 4]) {
-    const result = await runSeed(seed, { workload: 'recipes', recipes: { contenders: 20, lockClients: 8, locks: 1, timeoutChance: 0.3, candidates: 0 } });
+    const result = await runSeed(seed, { workload: 'recipes', recipes: { contenders: 20, lockClients: 8, locks: 1, timeoutChance: 0.3, candidates: 0, selectors: 0 } });
     leases += result.stats.sessions.leases;
     timeouts += result.recipeEvents.filter((e) => e.kind === 'failed' && /Timeout/.test(e.why ?? '')).length;
     if (!result.ok) failed.push(`seed ${seed}: ${failures(result)}`);
   }
   assert.deepEqual(failed, []);
   assert.ok(leases > 40 && timeouts > 5, `${leases} leases, ${timeouts} timeouts`);
+});
+
+test('selector candidates lead in turn, relinquish and requeue: terms never overlap, tokens increase', async () => {
+  const failed: string[] = [];
+  let terms = 0;
+  const leaders = new Set<string>();
+  let faulted = 0;
+  for (const seed of [1, 2, 3]) {
+    const result = await runSeed(seed, { workload: 'recipes', recipes: { contenders: 0, candidates: 0, selectors: 3 } });
+    const selection = result.recipeEvents.filter((e) => e.resource === '/selection');
+    terms += selection.filter((e) => e.kind === 'start').length;
+    for (const e of selection) if (e.kind === 'start') leaders.add(`${seed} ${e.who}`);
+    faulted += selection.filter((e) => e.kind === 'end' && /suspended|lost|expired|crashed/.test(e.why ?? '')).length;
+    if (!result.ok) failed.push(`seed ${seed}: ${failures(result)}`);
+  }
+  assert.deepEqual(failed, []);
+  assert.ok(terms > 30 && leaders.size > 6, `${terms} terms by ${leaders.size} leaders`);
+  assert.ok(faulted > 0, 'no term was ended by a fault');
 });
 
 test('recipe workload: the same seed twice gives the identical trace', async () => {
