@@ -106,6 +106,8 @@ export function createQuorumServer(config: QuorumServerConfig): QuorumServer {
         listen: { host: config.listen?.host ?? self.host, port: config.listen?.port ?? self.quorumPort },
         clock,
         random: random.fork('tcp'),
+        // A server joining by reconfig connects before the members know its address.
+        acceptUnknownPeers: config.reconfigEnabled === true || config.zab?.reconfigEnabled === true,
       });
       return tcp;
     });

@@ -21,6 +21,13 @@
  * Untrusted input: a malformed frame, an oversized length prefix, a truncated frame, a
  * failed or slow handshake, an unknown id close that one connection with a `warning`;
  * the transport keeps serving everyone else.
+ *
+ * Unknown peers (`acceptUnknownPeers`, for dynamic reconfiguration): a server about to
+ * join an ensemble knows the members, but they do not know it until the reconfig that
+ * adds it commits, and that reconfig needs it connected and synchronized first. With the
+ * option, an authenticated connection from an id missing from the address book is
+ * accepted if that id is higher (the side that dials and wins); it has no address, so it
+ * is never dialled and is forgotten when it disconnects, until an address book lists it.
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -90,6 +97,11 @@ export interface TcpTransportOptions {
   decodeLimits?: PeerDecodeLimits;
   /** Use TLS for every connection. */
   tls?: TcpTlsOptions;
+  /**
+   * Accept authenticated connections from higher ids missing from the address book (a
+   * server joining by reconfiguration); see the module comment. Default false.
+   */
+  acceptUnknownPeers?: boolean;
 }
 
 /** Counters, for tests and monitoring. */
@@ -171,6 +183,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
   private readonly maxPendingHandshakes: number;
   private readonly decodeLimits: PeerDecodeLimits;
   private readonly tlsOptions: TcpTlsOptions | undefined;
+  private readonly acceptUnknownPeers: boolean;
   private readonly server: net.Server;
   private readonly peers = new Map<ServerId, PeerState>();
   private readonly connections = new Set<Connection>();
@@ -197,6 +210,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     this.maxPendingHandshakes = options.maxPendingHandshakes ?? 64;
     this.decodeLimits = { ...options.decodeLimits, maxBytes: this.maxFrameBytes };
     this.tlsOptions = options.tls;
+    this.acceptUnknownPeers = options.acceptUnknownPeers ?? false;
     const onSocket = (socket: net.Socket): void => this.accept(socket);
     if (this.tlsOptions) {
       const server = tls.createServer({ handshakeTimeout: this.handshakeTimeoutMs, ...this.tlsOptions.server }, onSocket);
@@ -241,7 +255,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     const next = new Map(book);
     next.delete(this.self);
     for (const [id, st] of this.peers) {
-      if (!next.has(id)) {
+      if (!next.has(id) && st.address !== undefined) {
         this.clearRetry(st);
         if (st.dial) this.drop(st.dial);
         if (st.active) this.drop(st.active);
@@ -437,7 +451,12 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
   private onHello(conn: Connection, msg: unknown): void {
     if (!isMessage<Hello>(msg, 'hello') || !isServerId(msg.id) || !isNonce(msg.nonce)) return this.reject(conn, 'bad hello');
     if (msg.v !== HANDSHAKE_VERSION) return this.reject(conn, `unsupported handshake version ${String(msg.v)}`);
-    if (msg.id === this.self || !this.peers.has(msg.id)) return this.reject(conn, `unknown server id ${msg.id}`);
+    if (msg.id === this.self) return this.reject(conn, `unknown server id ${msg.id}`);
+    if (!this.peers.has(msg.id)) {
+      if (!this.acceptUnknownPeers || msg.id < this.self) return this.reject(conn, `unknown server id ${msg.id}`);
+      // A joining server: known from now on, with no address (never dialled).
+      this.peers.set(msg.id, { id: msg.id, address: undefined, active: null, dial: null, retry: null, attempt: 0 });
+    }
     conn.peer = msg.id;
     conn.peerNonce = msg.nonce;
     conn.helloSeq = ++this.seq;
@@ -557,6 +576,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       if (!this.closed) this.emit('disconnected', st.id);
       this.scheduleRetry(st);
     }
+    // An accepted unknown peer cannot be dialled: forget it once it has no connection.
+    if (st.address === undefined && st.active === null && st.dial === null) this.peers.delete(st.id);
   }
 
   private leaveInbound(conn: Connection): void {

@@ -311,3 +311,34 @@ test('TCP over TLS: a dialer that does not trust the certificate logs it and nev
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('TCP: with acceptUnknownPeers a higher unknown id that knows us is accepted, a lower one refused; neither without it', async () => {
+  const member = await TcpTransport.listen({ self: 5, secret: SECRET, random: seededRandom(5), ...quick, acceptUnknownPeers: true });
+  const strict = await TcpTransport.listen({ self: 6, secret: SECRET, random: seededRandom(6), ...quick });
+  const strictWarnings = collectWarnings(strict);
+  const joiner = await TcpTransport.listen({ self: 9, secret: SECRET, random: seededRandom(9), ...quick });
+  const lower = await TcpTransport.listen({ self: 2, secret: SECRET, random: seededRandom(2), ...quick });
+  const memberWarnings = collectWarnings(member);
+  try {
+    const rec = record(member);
+    const joinerRec = record(joiner);
+    // The joiner's book lists the members; theirs do not list it.
+    joiner.setPeers([[5, member.address()], [6, strict.address()]]);
+    lower.setPeers([[5, member.address()]]);
+    await pollUntil(() => rec.connected.has(9) && joinerRec.connected.has(5), 'the joiner connected to the tolerant member');
+    joiner.send(5, [{ type: 'ack', zxid: 7 }]);
+    member.send(9, [{ type: 'ack', zxid: 8 }]);
+    await pollUntil(() => rec.batches.has(9) && joinerRec.batches.has(5), 'both ways');
+    await pollUntil(() => memberWarnings.some((w) => /unknown server id 2/.test(w)), 'the lower unknown id refused');
+    await pollUntil(() => strictWarnings.some((w) => /unknown server id 9/.test(w)), 'the strict member refused the joiner');
+    assert.equal(joinerRec.connected.has(6), false);
+    // Gone once it disconnects: nothing dials it, and nothing is sent to it.
+    await joiner.close();
+    await pollUntil(() => !rec.connected.has(9), 'disconnected');
+    member.send(9, [{ type: 'ack', zxid: 9 }]);
+    assert.equal(member.stats.droppedBatches, 1);
+    assert.deepEqual(member.connectedPeers(), []);
+  } finally {
+    await Promise.all([member.close(), strict.close(), joiner.close(), lower.close()]);
+  }
+});
