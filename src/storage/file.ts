@@ -36,8 +36,8 @@
  * The one exception to the order is `saveSnapshot` (the Storage contract allows it): a
  * snapshot is written beside the pipeline, as ZooKeeper writes its snapshots from a
  * thread of their own, so appends and their ACKs never wait for a tree of many megabytes
- * to reach the disk. Only what touches snapshot files waits for it: another snapshot,
- * `installSnapshot` and `purge`.
+ * to reach the disk. Only another snapshot and `installSnapshot` wait for it; a `purge`
+ * works from the durable snapshots and leaves the one in flight alone.
  *
  * Reads are synchronous and see only durable state: an in-memory index maps each
  * durable record's zxid to its segment offset (records of a group in flight are staged
@@ -471,9 +471,9 @@ export class FileStorage implements Storage {
     try {
       while (!this.running && !session.dead && this.qHead < this.queue.length) {
         const op = this.queue[this.qHead]!;
-        if (op.kind === 'snapshot' || op.kind === 'purge') {
-          if (this.background !== null) break; // they touch snapshot files: wait for it
-          if (op.kind === 'snapshot' && !op.install) {
+        if (op.kind === 'snapshot') {
+          if (this.background !== null) break; // one snapshot at a time; an install replaces it
+          if (!op.install) {
             this.qHead++; // leaves the pipeline; completes on its own
             this.background = op;
             this.runSnapshot(session, op.snapshot, false, () => this.backgroundDurable(session, op));

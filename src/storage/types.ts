@@ -21,7 +21,7 @@
  *   exception: `saveSnapshot` (committed state the log also holds) may complete after
  *   mutations issued later, so a large snapshot never holds up the ACKs behind it; it
  *   still completes after everything issued before it, and before a later
- *   `saveSnapshot`, `installSnapshot` or `purge`.
+ *   `saveSnapshot` or `installSnapshot`.
  * - **Group commit.** `append` takes a batch; one durable write covers all of it.
  * - **Reads are synchronous** and see only durable state (as etcd raft's `Storage`): they
  *   happen at startup and when a leader synchronizes a learner from its log.
