@@ -12,7 +12,8 @@ import { createClient } from '../../../src/client/client.js';
 import { planServer } from '../../../src/cli/server.js';
 import { parseZooCfg, ZooCfgError } from '../../../src/cli/zoo-cfg.js';
 import { fourLetterWord } from '../frontend/harness.js';
-import { ZoostateProcess, freePort } from './support.js';
+import { freePort } from '../../support/free-port.js';
+import { ZoostateProcess } from './support.js';
 
 const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
 

@@ -3,7 +3,7 @@
  * for its `ready ...` line, signal it, and make sure nothing outlives the test process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** bin/zoostate.js. */
@@ -65,19 +65,6 @@ export async function runZoostate(args: readonly string[], options: { env?: Node
   const p = new ZoostateProcess(args, { input: options.input ?? '', ...(options.env ? { env: options.env } : {}) });
   const code = await p.exited;
   return { code, stdout: p.stdout, stderr: p.stderr };
-}
-
-/** A free TCP port on 127.0.0.1 (bound to 0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The port of a `host:port` address. */

@@ -6,11 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { OpCode } from '../../../src/protocol/constants.js';
 import type { ReconfigRequest } from '../../../src/protocol/records.js';
 import type { QuorumServer } from '../../../src/server/quorum-server.js';
 import { createQuorumServer, type ServerAddress } from '../../../src/server/server-config.js';
+import type { ApplyResult } from '../../../src/tree/data-tree.js';
+import { freePort } from '../../support/free-port.js';
 import { create } from '../ensemble/helpers.js';
 
 async function until(condition: () => boolean, ms = 15_000): Promise<void> {
@@ -21,16 +22,10 @@ async function until(condition: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** The super user's reconfig adding `server` (a `server.N=...` line), through `leader`. */
+function join(leader: QuorumServer, server: string): Promise<ApplyResult> {
+  const request: ReconfigRequest = { type: OpCode.reconfig, joiningServers: server, leavingServers: null, newMembers: null, curConfigId: -1n };
+  return leader.writeAsync(request, { sessionId: 1n, cxid: 1, authIds: [{ scheme: 'super', id: '' }] });
 }
 
 test('over TCP: an observer started with the new configuration is reached once a reconfig adds it', async () => {
@@ -51,14 +46,7 @@ test('over TCP: an observer started with the new configuration is reached once a
     await until(() => servers.every((s) => s.serving));
     await four.startAsync();
     const leader = servers.find((s) => s.role === 'leader')!;
-    const request: ReconfigRequest = {
-      type: OpCode.reconfig,
-      joiningServers: `server.4=127.0.0.1:${ports[3]}:${ports[3]! + 1}:observer;127.0.0.1:2184`,
-      leavingServers: null,
-      newMembers: null,
-      curConfigId: -1n,
-    };
-    const result = await leader.writeAsync(request, { sessionId: 1n, cxid: 1, authIds: [{ scheme: 'super', id: '' }] });
+    const result = await join(leader, `server.4=127.0.0.1:${ports[3]}:${ports[3]! + 1}:observer;127.0.0.1:2184`);
     assert.equal(result.err, 0);
     await until(() => four.serving && four.role === 'observer');
     const w = await four.writeAsync(create('/via-four'), { sessionId: 2n, cxid: 1, authIds: [] });
@@ -88,14 +76,7 @@ test('over TCP: a voter started with the new configuration syncs first, then a r
     // It finds the established leader and follows it as a non-voting learner.
     await until(() => four.serving && four.role === 'follower');
     const leader = servers.find((s) => s.role === 'leader')!;
-    const request: ReconfigRequest = {
-      type: OpCode.reconfig,
-      joiningServers: `server.4=127.0.0.1:${ports[3]}:${ports[3]! + 1}:participant;127.0.0.1:2184`,
-      leavingServers: null,
-      newMembers: null,
-      curConfigId: -1n,
-    };
-    const result = await leader.writeAsync(request, { sessionId: 1n, cxid: 1, authIds: [{ scheme: 'super', id: '' }] });
+    const result = await join(leader, `server.4=127.0.0.1:${ports[3]}:${ports[3]! + 1}:participant;127.0.0.1:2184`);
     assert.equal(result.err, 0, 'the new voter was synced, so the new configuration has a quorum');
     await until(() => [...servers, four].every((s) => s.membership.voters.length === 4));
     // One old voter stops: the new quorum (3 of 4) then needs server 4's ACK to commit.
